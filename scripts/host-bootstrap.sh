@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Make this machine able to run the test harness: Docker engine, debootstrap and the
+# host tools the tests use. Idempotent: a second run only checks.
+set -euo pipefail
+
+log=${RDMOPS_CACHE:-$HOME/.cache/rdmops-invenio}/dockerd.log
+mkdir -p "$(dirname "$log")"
+
+need=()
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v ss >/dev/null || need+=(iproute2)
+command -v curl >/dev/null || need+=(curl)
+command -v unzip >/dev/null || need+=(unzip)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "host-bootstrap: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  echo "host-bootstrap: starting dockerd (log: $log)"
+  # setsid: the daemon must outlive the make process that started it
+  setsid dockerd >"$log" 2>&1 < /dev/null &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  docker info >/dev/null 2>&1 || { echo "dockerd did not come up; see $log" >&2; tail -n 20 "$log" >&2; exit 1; }
+fi
+echo "host-bootstrap: docker $(docker version --format '{{.Server.Version}}') ready"
