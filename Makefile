@@ -7,8 +7,8 @@ export RDMOPS_CACHE ?= $(HOME)/.cache/rdmops-invenio
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(RDMOPS_CACHE)/collections
-ARTIFACTS ?= $(CURDIR)/artifacts
-SCENARIOS ?= services
+export ARTIFACTS ?= $(CURDIR)/artifacts
+SCENARIOS ?= credentials services
 COLLECTION_LINK := $(ANSIBLE_COLLECTIONS_PATH)/ansible_collections/rdmops/invenio
 
 .PHONY: check test lint unit sanity integration molecule demo bench venv host image \
@@ -20,9 +20,12 @@ $(VENV)/.ok: requirements.txt scripts/venv.sh
 	touch $@
 
 # The roles and plugins are addressed as rdmops.invenio.*: make this checkout that collection.
+# ansible-lint installs a copy under ~/.ansible unless it finds a link to this directory there.
+LINT_COLLECTION_LINK := $(HOME)/.ansible/collections/ansible_collections/rdmops/invenio
 collection:
-	mkdir -p $(dir $(COLLECTION_LINK))
+	mkdir -p $(dir $(COLLECTION_LINK)) $(dir $(LINT_COLLECTION_LINK))
 	ln -sfn $(CURDIR) $(COLLECTION_LINK)
+	rm -rf $(LINT_COLLECTION_LINK) && ln -s $(CURDIR) $(LINT_COLLECTION_LINK)
 
 host:
 	scripts/host-bootstrap.sh
@@ -43,14 +46,15 @@ unit: venv collection
 	pytest -q tests/unit
 
 sanity: venv collection
-	scripts/sanity.sh
+	scripts/sanity.sh plugins/
 
 integration: venv collection host
 	pytest -q tests/integration
 
 molecule: venv collection host
-	export RDMOPS_BASE_IMAGE=$$(scripts/build-base-image.sh bookworm); \
-	for s in $(SCENARIOS); do scripts/timed.sh "molecule $$s" molecule test -s $$s; done
+	export RDMOPS_BASE_IMAGE=$$(scripts/timed.sh "base image" scripts/build-base-image.sh bookworm); \
+	export RDMOPS_OPENSEARCH_ARCHIVE=$$(scripts/timed.sh "opensearch distribution" scripts/build-opensearch-dist.sh); \
+	for s in $(SCENARIOS); do scripts/molecule-scenario.sh $$s; done
 
 test: check integration molecule
 

@@ -12,9 +12,15 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v ss >/dev/null || need+=(iproute2)
 command -v curl >/dev/null || need+=(curl)
 command -v unzip >/dev/null || need+=(unzip)
+command -v java >/dev/null || need+=(openjdk-17-jre-headless)
+# Module integration tests start throwaway PostgreSQL 15 clusters of their own.
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 if [ ${#need[@]} -gt 0 ]; then
   echo "host-bootstrap: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Installing the server package must not create and start a cluster on this machine.
+  mkdir -p /etc/postgresql-common
+  [ -f /etc/postgresql-common/createcluster.conf ] || echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.conf
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Deploy the whole site into one local systemd container and say where to find it.
+# Running it again re-converges the same container (fast, nothing changes).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export RDMOPS_DEMO_HTTPS_PORT=${RDMOPS_DEMO_HTTPS_PORT:-8443}
+# Kept outside the container so a re-created demo keeps its passwords.
+export RDMOPS_DEMO_CREDENTIALS=${RDMOPS_CACHE:-$HOME/.cache/rdmops-invenio}/demo/credentials
+store=$RDMOPS_DEMO_CREDENTIALS
+export RDMOPS_BASE_IMAGE=$("$here/timed.sh" "demo base image" "$here/build-base-image.sh" bookworm)
+export RDMOPS_OPENSEARCH_ARCHIVE=$("$here/timed.sh" "demo opensearch distribution" "$here/build-opensearch-dist.sh")
+"$here/timed.sh" "demo create" molecule create -s demo
+"$here/timed.sh" "demo converge" molecule converge -s demo
+cat <<MSG
+
+InvenioRDM demo: https://localhost:$RDMOPS_DEMO_HTTPS_PORT/  (self-signed certificate)
+Site secrets (one file each, generated on the first run): $store
+Admin password: $store/invenio_admin_password
+Shell on the host: docker exec -it rdmops-demo bash     Remove: molecule destroy -s demo
+MSG
