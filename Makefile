@@ -52,7 +52,8 @@ integration: venv collection host
 	pytest -q tests/integration
 
 molecule: venv collection host
-	export RDMOPS_BASE_IMAGE=$$(scripts/timed.sh "base image" scripts/build-base-image.sh bookworm); \
+	export RDMOPS_BASE_IMAGE=$$(scripts/timed.sh "base image bookworm" scripts/build-base-image.sh bookworm); \
+	export RDMOPS_BASE_IMAGE_TRIXIE=$$(scripts/timed.sh "base image trixie" scripts/build-base-image.sh trixie); \
 	export RDMOPS_OPENSEARCH_ARCHIVE=$$(scripts/timed.sh "opensearch distribution" scripts/build-opensearch-dist.sh); \
 	for s in $(SCENARIOS); do scripts/molecule-scenario.sh $$s; done
 
