@@ -11,7 +11,7 @@ export ARTIFACTS ?= $(CURDIR)/artifacts
 SCENARIOS ?= credentials services
 COLLECTION_LINK := $(ANSIBLE_COLLECTIONS_PATH)/ansible_collections/rdmops/invenio
 
-.PHONY: check test lint unit sanity integration molecule demo bench venv host image \
+.PHONY: check test lint unit sanity integration molecule demo venv host image \
         opensearch-dist collection build clean
 
 venv: $(VENV)/.ok
@@ -61,9 +61,6 @@ test: check integration molecule
 
 demo: venv collection host
 	scripts/demo.sh
-
-bench: venv collection host
-	scripts/bench.sh
 
 build: venv
 	ansible-galaxy collection build --force --output-path $(CURDIR)

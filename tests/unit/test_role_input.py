@@ -1,0 +1,75 @@
+"""Bad input stops a role at validation, before any task touches the host, with a message that
+names the variable. Each case runs the role in check mode against the controller itself: a role
+that validated wrongly would still change nothing."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+SECRET = "input-test-password-0123456789"
+BASE = {
+    "postgresql": {"postgresql_invenio_password": SECRET},
+    "rabbitmq": {"rabbitmq_invenio_password": SECRET},
+    "opensearch": {"opensearch_install_method": "local", "opensearch_archive_local_path": "/nonexistent/opensearch.tar.gz"},
+}
+
+CASES = [
+    ("postgresql", {"postgresql_port": "five-four-three-two"}, ["postgresql_port"]),
+    ("postgresql", {"postgresql_allowed_clients": ["10.0.0.300/33"]}, ["postgresql_allowed_clients", "10.0.0.300/33"]),
+    ("postgresql", {"postgresql_invenio_password": None}, ["postgresql_invenio_password"]),
+    ("redis", {"redis_port": "not-a-port"}, ["redis_port"]),
+    ("rabbitmq", {"rabbitmq_invenio_password": None}, ["rabbitmq_invenio_password"]),
+    ("nginx", {"nginx_tls_mode": "letsencrypt"}, ["nginx_tls_mode", "selfsigned"]),
+    ("nginx", {"nginx_tls_mode": "provided"}, ["nginx_tls_certificate"]),
+    ("common", {"common_extra_ca_certificates": [{"name": "site-ca", "pem": "not a certificate"}]},
+     ["common_extra_ca_certificates", "site-ca"]),
+    ("credentials", {"credentials_secrets": [{"name": "bad name!", "groups": ["invenio_app"]}]},
+     ["credentials_secrets", "bad name!"]),
+    ("opensearch", {"opensearch_install_method": "rsync"}, ["opensearch_install_method"]),
+    ("opensearch", {"opensearch_install_method": "url", "opensearch_archive_url": "https://example.invalid/os.tar.gz",
+                    "opensearch_archive_local_path": None}, ["opensearch_archive_checksum"]),
+    ("opensearch", {"opensearch_heap_size": "4096g"}, ["opensearch_heap_size"]),
+    ("opensearch", {"opensearch_heap_size": "lots"}, ["opensearch_heap_size"]),
+]
+
+
+def run_role(tmp_path, role, role_vars):
+    role_vars = {k: v for k, v in {**BASE.get(role, {}), **role_vars}.items() if v is not None}
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(textwrap.dedent(f"""\
+        - hosts: localhost
+          gather_facts: true
+          roles:
+            - role: rdmops.invenio.{role}
+              vars: {json.dumps(role_vars)}
+        """))
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOCALHOST_WARNING="0")
+    inventory = tmp_path / "hosts"
+    inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    return subprocess.run(["ansible-playbook", "--check", "-i", str(inventory), str(playbook)],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("role, role_vars, expected", CASES,
+                         ids=[f"{role}-{'-'.join(v)}-{i}" for i, (role, v, _) in enumerate(CASES)])
+def test_bad_input_fails_early_naming_the_variable(tmp_path, role, role_vars, expected):
+    result = run_role(tmp_path, role, role_vars)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    for text in expected:
+        assert text in output, output
+    assert "changed:" not in output, output
+    # nothing past validation ran: the only role tasks reported are the argument check and validate.yml
+    ran = [line for line in output.splitlines() if line.startswith("TASK [rdmops.invenio.")]
+    assert all("Validating arguments" in line or role_task_is_validation(role, line) for line in ran), ran
+    assert SECRET not in output
+
+
+def role_task_is_validation(role, task_line):
+    name = task_line.split(" : ", 1)[-1].rstrip("* ]").strip()
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "roles", role, "tasks", "validate.yml")
+    with open(path, encoding="utf-8") as handle:
+        return name in handle.read()
