@@ -1,0 +1,279 @@
+# -*- coding: utf-8 -*-
+# Copyright: rdmops.invenio developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure logic of rdmops.invenio.postgresql_wal_archiving: no server, no Ansible, unit-testable."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+# Order matters: it is the order of the ALTER SYSTEM statements and of the diff.
+MANAGED_SETTINGS = ('wal_level', 'archive_mode', 'archive_command', 'archive_timeout', 'max_wal_senders')
+# Context "postmaster": a new value is only used after a server restart.
+RESTART_SETTINGS = frozenset(('wal_level', 'archive_mode', 'max_wal_senders'))
+
+_TIME_UNITS_IN_SECONDS = {'us': 1e-6, 'ms': 1e-3, 's': 1, 'min': 60, 'h': 3600, 'd': 86400}
+_DURATION = re.compile(r'^\s*(-?\d+(?:\.\d+)?)\s*([a-z]*)\s*$')
+_BOOL_ON = ('on', 'true', 'yes', '1', 't', 'y')
+_BOOL_OFF = ('off', 'false', 'no', '0', 'f', 'n')
+_STANZA = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
+WAL_SEGMENT = re.compile(r'^[0-9A-F]{24}$')
+
+
+class InvalidValue(ValueError):
+    """A wanted value PostgreSQL would reject or that makes archiving unsafe."""
+
+
+def parse_duration_seconds(value, name='archive_timeout'):
+    """Seconds in a PostgreSQL time value whose base unit is seconds: 60, '60', '60s', '1min', '1h', '500ms'.
+
+    Rounds sub-second input to whole seconds the way the server does (half away from zero).
+    """
+    if isinstance(value, bool):
+        raise InvalidValue('%s must be a duration such as 60, "60s" or "5min", not a boolean' % name)
+    if isinstance(value, int):
+        seconds = float(value)
+    elif isinstance(value, float):
+        seconds = value
+    else:
+        match = _DURATION.match(str(value).lower())
+        if not match or (match.group(2) and match.group(2) not in _TIME_UNITS_IN_SECONDS):
+            raise InvalidValue('%s must be a duration such as 60, "60s" or "5min" (units: %s), got %r'
+                               % (name, ', '.join(sorted(_TIME_UNITS_IN_SECONDS)), value))
+        seconds = float(match.group(1)) * _TIME_UNITS_IN_SECONDS.get(match.group(2) or 's')
+    if seconds < 0:
+        raise InvalidValue('%s must be 0 (no forced segment switch) or a positive duration, got %r' % (name, value))
+    return int(seconds + 0.5)
+
+
+def normalize_archive_mode(value):
+    text = str(value).strip().lower()
+    if text in _BOOL_ON:
+        return 'on'
+    if text in _BOOL_OFF:
+        return 'off'
+    if text == 'always':
+        return 'always'
+    raise InvalidValue('archive_mode must be on, off or always, got %r' % (value,))
+
+
+def normalize_wal_level(value):
+    text = str(value).strip().lower()
+    # PostgreSQL still accepts the pre-9.6 names as synonyms of replica.
+    if text in ('archive', 'hot_standby'):
+        return 'replica'
+    if text in ('minimal', 'replica', 'logical'):
+        return text
+    raise InvalidValue('wal_level must be minimal, replica or logical, got %r' % (value,))
+
+
+def normalize_int(value, name):
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise InvalidValue('%s must be a whole number, got %r' % (name, value))
+    if number < 0:
+        raise InvalidValue('%s must not be negative, got %r' % (name, value))
+    return number
+
+
+def normalize_setting(name, value):
+    """The comparable form of a setting as written in a config file or shown by pg_settings; None stays None."""
+    if value is None:
+        return None
+    if name == 'wal_level':
+        return normalize_wal_level(value)
+    if name == 'archive_mode':
+        return normalize_archive_mode(value)
+    if name == 'archive_timeout':
+        return parse_duration_seconds(value)
+    if name == 'max_wal_senders':
+        return normalize_int(value, name)
+    return str(value)
+
+
+def pgbackrest_archive_command(stanza):
+    if not stanza or not _STANZA.match(stanza):
+        raise InvalidValue('pgbackrest_stanza must be a pgBackRest stanza name (letters, digits, "_", "-", "."), got %r'
+                           % (stanza,))
+    return 'pgbackrest --stanza=%s archive-push %%p' % stanza
+
+
+def desired_settings(params):
+    """Validate the module parameters (before any connection) and return {setting: normalized wanted value}.
+
+    Settings the user left unset are absent: the module leaves them as they are.
+    """
+    wanted = {}
+    enabled = params.get('state', 'enabled') == 'enabled'
+    command = params.get('archive_command')
+    stanza = params.get('pgbackrest_stanza')
+    if command is not None and stanza is not None:
+        raise InvalidValue('archive_command and pgbackrest_stanza are mutually exclusive: set one of them')
+    if stanza is not None:
+        command = pgbackrest_archive_command(stanza)
+
+    if enabled:
+        if command is None or not command.strip():
+            raise InvalidValue('state=enabled needs the command that copies each WAL segment away: set archive_command '
+                               '(for example "test ! -f /backup/wal/%f && cp %p /backup/wal/%f") or pgbackrest_stanza; '
+                               'archive_mode on without a command makes WAL pile up in pg_wal until the disk fills')
+        wanted['archive_mode'] = normalize_archive_mode(params.get('archive_mode') or 'on')
+        if wanted['archive_mode'] == 'off':
+            raise InvalidValue('archive_mode off contradicts state=enabled: use state=disabled to stop archiving')
+        wanted['wal_level'] = normalize_wal_level(params.get('wal_level') or 'replica')
+        if wanted['wal_level'] == 'minimal':
+            raise InvalidValue('wal_level minimal does not write enough WAL for archiving: use replica (or logical) '
+                               'with state=enabled')
+        wanted['archive_command'] = command
+    else:
+        wanted['archive_mode'] = 'off'
+        if params.get('wal_level') is not None:
+            wanted['wal_level'] = normalize_wal_level(params['wal_level'])
+        if command is not None:
+            wanted['archive_command'] = command
+        if params.get('verify'):
+            raise InvalidValue('verify=true checks that archiving works, which cannot succeed with state=disabled')
+
+    if params.get('archive_timeout') is not None:
+        wanted['archive_timeout'] = parse_duration_seconds(params['archive_timeout'])
+    if params.get('max_wal_senders') is not None:
+        wanted['max_wal_senders'] = normalize_int(params['max_wal_senders'], 'max_wal_senders')
+        if wanted.get('wal_level') == 'minimal' and wanted['max_wal_senders'] > 0:
+            raise InvalidValue('wal_level minimal requires max_wal_senders 0 (the server refuses to start otherwise)')
+    if params.get('verify_timeout') is not None and params['verify_timeout'] <= 0:
+        raise InvalidValue('verify_timeout must be a positive number of seconds, got %r' % (params['verify_timeout'],))
+    return wanted
+
+
+def command_warnings(command):
+    """Advice about an archive_command PostgreSQL accepts but that probably does not archive anything."""
+    if command and command.strip() and '%p' not in command and '%f' not in command:
+        return ['archive_command %r uses neither %%p nor %%f, so it cannot know which WAL segment to copy' % (command,)]
+    return []
+
+
+def configured_settings(pg_settings_rows, file_settings_rows=None):
+    """The value each managed setting is CONFIGURED to, normalized.
+
+    pg_settings_rows: {name: {'setting', 'reset_val', ...}} from pg_settings.
+    file_settings_rows: [(name, setting)] from pg_file_settings ordered by seqno (all rows: a postmaster setting
+    waiting for a restart carries the error "setting could not be applied"),
+    or None when the login role may not read that view.
+
+    pg_file_settings re-reads postgresql.conf and postgresql.auto.conf at query time, so it already holds a value
+    set by ALTER SYSTEM but not yet active (postmaster settings before restart). pg_settings.setting is not used:
+    it reads "(disabled)" for archive_command while archive_mode is off.
+    """
+    configured = {}
+    for name in MANAGED_SETTINGS:
+        row = pg_settings_rows.get(name)
+        if row is not None:
+            configured[name] = row.get('reset_val')
+    if file_settings_rows is not None:
+        for name, value in file_settings_rows:
+            if name in MANAGED_SETTINGS:
+                configured[name] = value  # later rows (postgresql.auto.conf) win, as in the server
+    return dict((name, normalize_setting(name, configured.get(name))) for name in MANAGED_SETTINGS)
+
+
+def live_settings(pg_settings_rows):
+    """The values the running server uses for the settings that need a restart, normalized."""
+    return dict((name, normalize_setting(name, pg_settings_rows[name]['setting']))
+                for name in RESTART_SETTINGS if name in pg_settings_rows)
+
+
+def compute_changes(current, desired):
+    """Ordered list of (setting, before, after) where the configured value differs from the wanted one."""
+    return [(name, current.get(name), desired[name]) for name in MANAGED_SETTINGS
+            if name in desired and current.get(name) != desired[name]]
+
+
+def apply_changes(current, changes):
+    after = dict(current)
+    for name, _before, value in changes:
+        after[name] = value
+    return after
+
+
+def check_startable(after):
+    """Refuse a combination the server would refuse to start with (settings not given keep their current value)."""
+    if after.get('wal_level') != 'minimal':
+        return
+    if after.get('archive_mode') in ('on', 'always'):
+        raise InvalidValue('wal_level minimal cannot be combined with archive_mode %s: PostgreSQL would not start'
+                           % after['archive_mode'])
+    if after.get('max_wal_senders'):
+        raise InvalidValue('wal_level minimal needs max_wal_senders 0, but it is configured to %s and PostgreSQL would '
+                           'not start: also set max_wal_senders: 0' % after['max_wal_senders'])
+
+
+def pending_restart(configured, live):
+    """Names of postmaster settings whose configured value the running server does not use yet."""
+    return sorted(name for name in RESTART_SETTINGS if name in live and configured.get(name) != live[name])
+
+
+def sql_value(name, value):
+    """Text to put in ALTER SYSTEM SET for a normalized value."""
+    if name == 'archive_timeout':
+        return '%ds' % value
+    return str(value)
+
+
+def archiving_active(live, archive_command):
+    """True when the running server archives: archive_mode on/always in effect and a command configured."""
+    return live.get('archive_mode') in ('on', 'always') and bool(archive_command and archive_command.strip())
+
+
+def archiver_status(stats, now, active):
+    """Status of the archiver from a pg_stat_archiver row (dict with datetime values) at server time `now`."""
+    status = dict(
+        active=bool(active),
+        archived_count=stats.get('archived_count') or 0,
+        last_archived_wal=stats.get('last_archived_wal'),
+        last_archived_time=stats.get('last_archived_time'),
+        failed_count=stats.get('failed_count') or 0,
+        last_failed_wal=stats.get('last_failed_wal'),
+        last_failed_time=stats.get('last_failed_time'),
+    )
+    archived, failed = status['last_archived_time'], status['last_failed_time']
+    failing = failed is not None and (archived is None or failed > archived)
+    status['healthy'] = not failing
+    status['archive_lag_seconds'] = round((now - archived).total_seconds(), 3) if archived is not None else None
+    for key in ('last_archived_time', 'last_failed_time'):
+        if status[key] is not None:
+            status[key] = status[key].isoformat()
+    return status
+
+
+def segment_archived(target_segment, last_archived_wal):
+    """True when the archiver reported target_segment or a later one (names sort by timeline, then position)."""
+    if not last_archived_wal or not WAL_SEGMENT.match(last_archived_wal):
+        return False
+    return last_archived_wal >= target_segment
+
+
+def verify_failure_message(target_segment, timeout, status):
+    msg = 'WAL segment %s was not archived within %s seconds' % (target_segment, timeout)
+    if status.get('last_failed_wal'):
+        details = (status['last_failed_wal'], status['last_failed_time'], status['failed_count'],
+                   status.get('last_archived_wal') or 'none')
+        msg += ('; the archiver last failed on %s at %s (failed_count %s, last archived: %s): check archive_command '
+                'and the PostgreSQL log' % details)
+    else:
+        msg += ('; the archiver reports no failure (failed_count %s, last archived: %s): archive_command may be slow '
+                'or hanging, raise verify_timeout or check the PostgreSQL log'
+                % (status.get('failed_count', 0), status.get('last_archived_wal') or 'none'))
+    return msg
+
+
+def privilege_message(user, names, superuser_only=False):
+    names = ', '.join(names)
+    if superuser_only:
+        return ('login_user "%s" may not run ALTER SYSTEM: before PostgreSQL 15 it needs a superuser; connect as one '
+                '(for example postgres over the local socket)' % user)
+    return ('login_user "%s" may not change %s with ALTER SYSTEM: connect as a superuser, or on PostgreSQL 15+ '
+            'grant it as a superuser with: GRANT ALTER SYSTEM ON PARAMETER %s TO "%s"; '
+            'GRANT EXECUTE ON FUNCTION pg_reload_conf() TO "%s"' % (user, names, names, user, user))

@@ -1,0 +1,191 @@
+"""rdmops.invenio.postgresql_wal_archiving against a real PostgreSQL 15, run through ansible-playbook."""
+
+import os
+import re
+import socket
+
+
+def configured(pg, name):
+    """What postgresql.auto.conf / postgresql.conf say, as the server reads them now."""
+    rows = pg.sql('SELECT setting FROM pg_file_settings WHERE name = %s ORDER BY seqno', (name,))
+    return rows[-1][0] if rows else None
+
+
+def live(pg, name):
+    return pg.sql('SELECT setting FROM pg_settings WHERE name = %s', (name,))[0][0]
+
+
+def enable(pg, **extra):
+    return pg.run_module(pg.module_args(archive_command=pg.copy_command(), archive_timeout='60s', **extra))
+
+
+def test_enabling_archiving_needs_a_restart_and_a_second_run_changes_nothing(fresh):
+    first = enable(fresh)
+    assert not first.get('failed'), first.get('msg')
+    assert first['changed'] is True
+    assert first['restart_required'] is True
+    assert 'archive_mode' in first['pending_restart']
+    assert first['diff']['before']['archive_mode'] == 'off'
+    assert first['diff']['after'] == dict(first['diff']['before'], archive_mode='on', archive_command=fresh.copy_command(),
+                                          archive_timeout=60)
+    assert configured(fresh, 'archive_mode') == 'on'
+    assert configured(fresh, 'archive_command') == fresh.copy_command()
+    # Before the restart the server still shows the placeholder, which must not count as a difference.
+    assert live(fresh, 'archive_command') == '(disabled)'
+    assert live(fresh, 'archive_mode') == 'off'
+
+    again = fresh.run_module(fresh.module_args(archive_command=fresh.copy_command(), archive_timeout='1min'))
+    assert not again.get('failed'), again.get('msg')
+    assert again['changed'] is False
+    assert again['queries'] == []
+    assert again['restart_required'] is True
+
+    fresh.restart()
+    after_restart = fresh.run_module(fresh.module_args(archive_command=fresh.copy_command(), archive_timeout=60))
+    assert after_restart['changed'] is False
+    assert after_restart['restart_required'] is False
+    assert after_restart['archiver']['active'] is True
+
+
+def test_check_mode_reports_the_change_and_changes_nothing(fresh):
+    auto_conf = os.path.join(fresh.data, 'postgresql.auto.conf')
+    before = open(auto_conf).read()
+    result = fresh.run_module(fresh.module_args(pgbackrest_stanza='main', archive_timeout='5min', max_wal_senders=5),
+                              check=True)
+    assert not result.get('failed'), result.get('msg')
+    assert result['changed'] is True
+    assert result['restart_required'] is True
+    assert result['diff']['after']['archive_command'] == 'pgbackrest --stanza=main archive-push %p'
+    assert result['diff']['after']['archive_timeout'] == 300
+    assert any('pgbackrest --stanza=main archive-push %p' in q for q in result['queries'])
+    assert open(auto_conf).read() == before
+    assert configured(fresh, 'archive_mode') is None
+    assert live(fresh, 'archive_mode') == 'off'
+
+
+def test_verify_proves_archiving_works_after_the_restart(fresh):
+    assert enable(fresh)['restart_required'] is True
+    fresh.restart()
+    start = fresh.sql('SELECT archived_count FROM pg_stat_archiver')[0][0]
+    fresh.sql('CREATE TABLE IF NOT EXISTS verify_probe (n int); INSERT INTO verify_probe VALUES (1)')
+    result = enable(fresh, verify=True, verify_timeout=60)
+    assert not result.get('failed'), result.get('msg')
+    assert result['changed'] is False
+    assert re.match(r'^[0-9A-F]{24}$', result['verified_wal'])
+    assert result['verified_wal'] in fresh.archived_files()
+    assert result['archiver']['archived_count'] > start
+    assert result['archiver']['healthy'] is True
+    assert result['archiver']['active'] is True
+    assert result['archiver']['archive_lag_seconds'] >= 0
+
+
+def test_verify_refuses_while_the_restart_is_pending(fresh):
+    result = enable(fresh, verify=True)
+    assert result.get('failed') is True
+    assert 'restart PostgreSQL' in result['msg']
+    assert 'archive_mode' in result['msg']
+    assert 'Traceback' not in result.get('module_stderr', '') + result['msg']
+
+
+def test_a_failing_archive_command_is_unhealthy_and_fails_verify(fresh):
+    enable(fresh)
+    fresh.restart()
+    failing = fresh.run_module(fresh.module_args(archive_command='/bin/false', verify=True, verify_timeout=8))
+    assert failing.get('failed') is True
+    status = failing['archiver']
+    assert status['failed_count'] > 0
+    assert status['last_failed_wal']
+    assert status['last_failed_wal'] in failing['msg']
+    assert 'was not archived within 8 seconds' in failing['msg']
+    assert configured(fresh, 'archive_command') == '/bin/false'
+
+    report = fresh.run_module(fresh.module_args(archive_command='/bin/false'))
+    assert not report.get('failed'), report.get('msg')
+    assert report['changed'] is False
+    assert report['archiver']['healthy'] is False
+    assert report['archiver']['failed_count'] > 0
+    assert any('neither %p nor %f' in w for w in report.get('warnings', []))
+
+
+def test_disabling_archiving(fresh):
+    enable(fresh)
+    fresh.restart()
+    result = fresh.run_module(fresh.module_args(state='disabled'))
+    assert not result.get('failed'), result.get('msg')
+    assert result['changed'] is True
+    assert result['changes'] == ['archive_mode']
+    assert result['restart_required'] is True
+    assert result['diff']['after']['archive_mode'] == 'off'
+    fresh.restart()
+    assert live(fresh, 'archive_mode') == 'off'
+    again = fresh.run_module(fresh.module_args(state='disabled'))
+    assert again['changed'] is False
+    assert again['restart_required'] is False
+    assert again['archiver']['active'] is False
+
+
+def test_wrong_password_is_a_clean_error(pg):
+    result = pg.run_module(pg.module_args(archive_command=pg.copy_command()), password='not-the-password')
+    assert result.get('failed') is True
+    assert 'rejected the password of user "postgres"' in result['msg']
+    assert '127.0.0.1:%d' % pg.port in result['msg']
+    assert 'not-the-password' not in str(result)
+    assert 'Traceback' not in str(result)
+
+
+def test_unreachable_server_names_host_port_and_fix(pg):
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        closed_port = sock.getsockname()[1]
+    result = pg.run_module(pg.module_args(archive_command=pg.copy_command(), port=closed_port, connect_timeout=3))
+    assert result.get('failed') is True
+    assert 'cannot connect to PostgreSQL at 127.0.0.1:%d' % closed_port in result['msg']
+    assert 'listen_addresses' in result['msg']
+    assert 'Traceback' not in str(result)
+
+
+def test_non_superuser_is_told_which_grant_is_missing(fresh):
+    password = 'pw-' + os.urandom(8).hex()
+    fresh.sql('DROP ROLE IF EXISTS wal_operator')
+    fresh.sql("CREATE ROLE wal_operator LOGIN PASSWORD '%s'" % password)
+    args = fresh.module_args(archive_command=fresh.copy_command(), login_user='wal_operator')
+    denied = fresh.run_module(args, password=password)
+    assert denied.get('failed') is True
+    assert 'login_user "wal_operator" may not change' in denied['msg']
+    assert 'GRANT ALTER SYSTEM ON PARAMETER' in denied['msg']
+    assert configured(fresh, 'archive_mode') is None
+
+    fresh.sql('GRANT ALTER SYSTEM ON PARAMETER wal_level, archive_mode, archive_command TO wal_operator')
+    fresh.sql('GRANT EXECUTE ON FUNCTION pg_reload_conf() TO wal_operator')
+    granted = fresh.run_module(args, password=password)
+    assert not granted.get('failed'), granted.get('msg')
+    assert granted['changed'] is True
+    assert configured(fresh, 'archive_mode') == 'on'
+    # Without pg_file_settings the value waiting for the restart is invisible: the module says so and how to fix it.
+    assert any('pg_file_settings' in w for w in granted.get('warnings', []))
+
+    fresh.sql('GRANT SELECT ON pg_file_settings TO wal_operator')
+    fresh.sql('GRANT EXECUTE ON FUNCTION pg_show_all_file_settings() TO wal_operator')
+    again = fresh.run_module(args, password=password)
+    assert not again.get('failed'), again.get('msg')
+    assert again['changed'] is False
+    assert again['restart_required'] is True
+    assert not any('pg_file_settings' in w for w in again.get('warnings', []))
+
+
+def test_invalid_values_fail_before_connecting(pg):
+    # The port is closed: a message about the value proves validation ran before any connection attempt.
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        closed_port = sock.getsockname()[1]
+    cases = [
+        (dict(archive_command=pg.copy_command(), archive_timeout=-5), 'archive_timeout must be 0'),
+        (dict(archive_command=pg.copy_command(), wal_level='minimal'), 'wal_level minimal does not write enough WAL'),
+        (dict(), 'state=enabled needs the command'),
+        (dict(archive_command=pg.copy_command(), pgbackrest_stanza='main'), 'mutually exclusive'),
+    ]
+    for extra, expected in cases:
+        result = pg.run_module(pg.module_args(port=closed_port, **extra))
+        assert result.get('failed') is True, extra
+        assert expected in result['msg'], (extra, result['msg'])
+        assert 'cannot connect' not in result['msg']

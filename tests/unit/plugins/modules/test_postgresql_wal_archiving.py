@@ -1,0 +1,326 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Decisions of postgresql_wal_archiving (wanted values, diff, restart, health, messages), checked without a server."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import os
+import sys
+
+import pytest
+
+try:
+    import ansible_collections.rdmops.invenio  # noqa: F401  pylint: disable=unused-import
+except ImportError:  # run from the checkout: the collection is linked under ANSIBLE_COLLECTIONS_PATH
+    sys.path.insert(0, os.environ.get('ANSIBLE_COLLECTIONS_PATH', os.path.expanduser('~/.cache/rdmops-invenio/collections')).split(':')[0])
+
+from ansible_collections.rdmops.invenio.plugins.module_utils.postgresql_connection import (  # noqa: E402
+    connection_kwargs,
+    describe_connection_error,
+)
+from ansible_collections.rdmops.invenio.plugins.module_utils.wal_archiving import (  # noqa: E402
+    InvalidValue,
+    apply_changes,
+    archiver_status,
+    archiving_active,
+    check_startable,
+    command_warnings,
+    compute_changes,
+    configured_settings,
+    desired_settings,
+    live_settings,
+    normalize_setting,
+    parse_duration_seconds,
+    pending_restart,
+    privilege_message,
+    segment_archived,
+    sql_value,
+    verify_failure_message,
+)
+
+COPY = 'test ! -f /srv/wal/%f && cp %p /srv/wal/%f'
+NOW = datetime.datetime(2026, 11, 23, 6, 0, 0, tzinfo=datetime.timezone.utc)
+
+
+def params(**overrides):
+    base = dict(state='enabled', archive_mode='on', wal_level=None, archive_command=None, pgbackrest_stanza=None,
+                archive_timeout=None, max_wal_senders=None, verify=False, verify_timeout=60)
+    base.update(overrides)
+    return base
+
+
+def pg_rows(**values):
+    """pg_settings rows as the module reads them; live value and reset_val equal unless given as a tuple."""
+    rows = {}
+    for name, value in values.items():
+        setting, reset_val = value if isinstance(value, tuple) else (value, value)
+        rows[name] = dict(setting=setting, reset_val=reset_val, pending_restart=False)
+    return rows
+
+
+FRESH_SERVER = pg_rows(wal_level='replica', archive_mode='off', archive_command=('(disabled)', ''),
+                       archive_timeout='0', max_wal_senders='10')
+
+
+# ---- value normalisation -----------------------------------------------------------------
+
+@pytest.mark.parametrize('value, seconds', [
+    (60, 60), ('60', 60), ('60s', 60), ('1min', 60), (' 1 min ', 60), ('1h', 3600), ('1d', 86400),
+    ('1500ms', 2), ('400ms', 0), (0, 0), ('0', 0), ('2MIN', 120),
+])
+def test_archive_timeout_is_compared_in_seconds(value, seconds):
+    assert parse_duration_seconds(value) == seconds
+
+
+@pytest.mark.parametrize('value', [-1, '-5s', '-1min'])
+def test_negative_archive_timeout_is_refused(value):
+    with pytest.raises(InvalidValue, match='archive_timeout must be 0 .* or a positive duration'):
+        parse_duration_seconds(value)
+
+
+@pytest.mark.parametrize('value', ['soon', '5 parsecs', '1week', True, ''])
+def test_unparsable_archive_timeout_is_refused(value):
+    with pytest.raises(InvalidValue, match='archive_timeout must be a duration'):
+        parse_duration_seconds(value)
+
+
+@pytest.mark.parametrize('name, raw, expected', [
+    ('archive_mode', 'on', 'on'), ('archive_mode', 'true', 'on'), ('archive_mode', True, 'on'), ('archive_mode', 'True', 'on'),
+    ('archive_mode', 'off', 'off'), ('archive_mode', 'false', 'off'), ('archive_mode', 'always', 'always'),
+    ('wal_level', 'hot_standby', 'replica'), ('wal_level', 'archive', 'replica'), ('wal_level', 'LOGICAL', 'logical'),
+    ('max_wal_senders', '10', 10), ('archive_command', '', ''), ('archive_command', None, None),
+])
+def test_settings_are_normalised_like_the_server_reads_them(name, raw, expected):
+    assert normalize_setting(name, raw) == expected
+
+
+# ---- validation before connecting ----------------------------------------------------------
+
+def test_enabled_defaults_to_replica_and_archive_mode_on():
+    assert desired_settings(params(archive_command=COPY)) == dict(archive_mode='on', wal_level='replica', archive_command=COPY)
+
+
+def test_pgbackrest_stanza_builds_the_archive_push_command():
+    wanted = desired_settings(params(pgbackrest_stanza='main', archive_timeout='1min', max_wal_senders=5))
+    assert wanted['archive_command'] == 'pgbackrest --stanza=main archive-push %p'
+    assert wanted['archive_timeout'] == 60
+    assert wanted['max_wal_senders'] == 5
+
+
+@pytest.mark.parametrize('overrides, message', [
+    (dict(), 'state=enabled needs the command that copies each WAL segment away'),
+    (dict(archive_command='   '), 'state=enabled needs the command'),
+    (dict(archive_command=COPY, pgbackrest_stanza='main'), 'mutually exclusive'),
+    (dict(pgbackrest_stanza='main; rm -rf /'), 'pgbackrest_stanza must be a pgBackRest stanza name'),
+    (dict(archive_command=COPY, wal_level='minimal'), 'wal_level minimal does not write enough WAL for archiving'),
+    (dict(archive_command=COPY, archive_timeout=-30), 'archive_timeout must be 0'),
+    (dict(archive_command=COPY, max_wal_senders=-1), 'max_wal_senders must not be negative'),
+    (dict(archive_command=COPY, verify=True, verify_timeout=0), 'verify_timeout must be a positive number'),
+    (dict(state='disabled', verify=True), 'verify=true checks that archiving works'),
+    (dict(state='disabled', wal_level='minimal', max_wal_senders=3), 'wal_level minimal requires max_wal_senders 0'),
+])
+def test_invalid_requests_are_refused_with_the_fix(overrides, message):
+    with pytest.raises(InvalidValue, match=message.replace('(', r'\(').replace(')', r'\)')):
+        desired_settings(params(**overrides))
+
+
+def test_disabled_only_turns_archive_mode_off_unless_told_more():
+    assert desired_settings(params(state='disabled')) == dict(archive_mode='off')
+    assert desired_settings(params(state='disabled', wal_level='minimal', max_wal_senders=0)) == dict(
+        archive_mode='off', wal_level='minimal', max_wal_senders=0)
+
+
+def test_a_command_without_placeholders_is_accepted_with_a_warning():
+    assert desired_settings(params(archive_command='/bin/false'))['archive_command'] == '/bin/false'
+    assert command_warnings('/bin/false') == [
+        "archive_command '/bin/false' uses neither %p nor %f, so it cannot know which WAL segment to copy"]
+    assert command_warnings(COPY) == []
+    assert command_warnings('') == []
+
+
+# ---- current state and the diff -------------------------------------------------------------
+
+def test_the_disabled_placeholder_is_not_the_configured_command():
+    current = configured_settings(FRESH_SERVER, file_settings_rows=[])
+    assert current == dict(wal_level='replica', archive_mode='off', archive_command='', archive_timeout=0, max_wal_senders=10)
+
+
+def test_pending_alter_system_values_count_as_configured():
+    # After ALTER SYSTEM and a reload, before the restart: pg_settings still has the old postmaster values.
+    files = [('max_wal_senders', '10'), ('archive_mode', 'on'), ('archive_command', COPY), ('archive_timeout', '1min')]
+    current = configured_settings(FRESH_SERVER, files)
+    assert current['archive_mode'] == 'on'
+    assert current['archive_command'] == COPY
+    assert current['archive_timeout'] == 60
+    assert compute_changes(current, desired_settings(params(archive_command=COPY, archive_timeout='60s'))) == []
+
+
+def test_later_files_win_as_in_the_server():
+    files = [('archive_timeout', '5min'), ('archive_timeout', '30s')]  # postgresql.conf, then postgresql.auto.conf
+    assert configured_settings(FRESH_SERVER, files)['archive_timeout'] == 30
+
+
+def test_without_pg_file_settings_reset_val_is_used():
+    assert configured_settings(FRESH_SERVER, None)['archive_command'] == ''
+
+
+def test_changes_are_listed_in_statement_order_with_before_and_after():
+    current = configured_settings(FRESH_SERVER, [])
+    wanted = desired_settings(params(archive_command=COPY, archive_timeout='1min', max_wal_senders=10))
+    changes = compute_changes(current, wanted)
+    assert changes == [('archive_mode', 'off', 'on'), ('archive_command', '', COPY), ('archive_timeout', 0, 60)]
+    after = apply_changes(current, changes)
+    assert after == dict(current, archive_mode='on', archive_command=COPY, archive_timeout=60)
+    assert current['archive_mode'] == 'off'  # before is not modified
+
+
+def test_settings_left_unset_are_not_changed():
+    current = dict(wal_level='logical', archive_mode='on', archive_command=COPY, archive_timeout=300, max_wal_senders=3)
+    assert compute_changes(current, desired_settings(params(state='enabled', archive_command=COPY, wal_level='logical'))) == []
+    assert compute_changes(current, desired_settings(params(state='disabled'))) == [('archive_mode', 'on', 'off')]
+
+
+def test_archive_timeout_is_written_with_its_unit():
+    assert sql_value('archive_timeout', 60) == '60s'
+    assert sql_value('max_wal_senders', 5) == '5'
+    assert sql_value('archive_mode', 'on') == 'on'
+
+
+# ---- restart --------------------------------------------------------------------------------
+
+def test_restart_is_required_while_a_postmaster_setting_waits():
+    live = live_settings(FRESH_SERVER)
+    assert live == dict(wal_level='replica', archive_mode='off', max_wal_senders=10)
+    configured = dict(wal_level='replica', archive_mode='on', archive_command=COPY, archive_timeout=60, max_wal_senders=10)
+    assert pending_restart(configured, live) == ['archive_mode']
+    assert pending_restart(dict(configured, archive_mode='off', archive_timeout=120), live) == []
+
+
+def test_archiving_is_active_only_with_mode_in_effect_and_a_command():
+    assert archiving_active(dict(archive_mode='on'), COPY)
+    assert archiving_active(dict(archive_mode='always'), COPY)
+    assert not archiving_active(dict(archive_mode='off'), COPY)
+    assert not archiving_active(dict(archive_mode='on'), '')
+
+
+# ---- archiver health --------------------------------------------------------------------------
+
+def stats(archived=None, failed=None, archived_count=0, failed_count=0):
+    return dict(archived_count=archived_count, failed_count=failed_count,
+                last_archived_wal='000000010000000000000003' if archived else None, last_archived_time=archived,
+                last_failed_wal='000000010000000000000004' if failed else None, last_failed_time=failed)
+
+
+def test_nothing_archived_yet_is_healthy_without_lag():
+    status = archiver_status(stats(), NOW, active=True)
+    assert status['healthy'] is True
+    assert status['archive_lag_seconds'] is None
+    assert status['archived_count'] == 0
+
+
+def test_lag_is_seconds_since_the_last_success():
+    status = archiver_status(stats(archived=NOW - datetime.timedelta(seconds=75), archived_count=3), NOW, active=True)
+    assert status['healthy'] is True
+    assert status['archive_lag_seconds'] == 75.0
+    assert status['last_archived_time'] == '2026-11-23T05:58:45+00:00'
+
+
+def test_a_failure_after_the_last_success_is_unhealthy():
+    status = archiver_status(stats(archived=NOW - datetime.timedelta(minutes=5), failed=NOW - datetime.timedelta(seconds=10),
+                                   archived_count=3, failed_count=4), NOW, active=True)
+    assert status['healthy'] is False
+    assert status['failed_count'] == 4
+    assert status['last_failed_time'] == '2026-11-23T05:59:50+00:00'
+
+
+def test_a_failure_before_the_last_success_has_recovered():
+    status = archiver_status(stats(archived=NOW - datetime.timedelta(seconds=10), failed=NOW - datetime.timedelta(minutes=5),
+                                   archived_count=3, failed_count=1), NOW, active=True)
+    assert status['healthy'] is True
+
+
+def test_failing_from_the_start_is_unhealthy():
+    assert archiver_status(stats(failed=NOW, failed_count=2), NOW, active=True)['healthy'] is False
+
+
+# ---- verify ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('target, last, done', [
+    ('000000010000000000000005', '000000010000000000000005', True),
+    ('000000010000000000000005', '000000010000000000000006', True),
+    ('000000010000000000000005', '000000010000000000000004', False),
+    ('000000010000000000000005', '000000020000000000000001', True),  # later timeline
+    ('000000010000000000000005', None, False),
+    ('000000010000000000000005', '00000002.history', False),
+])
+def test_segment_counts_as_archived_when_it_or_a_later_one_is_reported(target, last, done):
+    assert segment_archived(target, last) is done
+
+
+def test_verify_timeout_names_the_last_failed_segment():
+    status = archiver_status(stats(failed=NOW, failed_count=6), NOW, active=True)
+    msg = verify_failure_message('000000010000000000000005', 8, status)
+    assert msg.startswith('WAL segment 000000010000000000000005 was not archived within 8 seconds')
+    assert 'last failed on 000000010000000000000004 at 2026-11-23T06:00:00+00:00 (failed_count 6' in msg
+
+
+def test_verify_timeout_without_failures_points_at_a_slow_command():
+    msg = verify_failure_message('000000010000000000000005', 8, archiver_status(stats(), NOW, active=True))
+    assert 'reports no failure' in msg and 'verify_timeout' in msg
+
+
+# ---- messages about connections and privileges ----------------------------------------------
+
+CONN = dict(login_host='db.example.org', login_unix_socket=None, port=5433, login_user='postgres', login_password='x',
+            db='postgres', ssl_mode='prefer', ca_cert=None, connect_timeout=10)
+
+
+def test_unreachable_server_message_names_host_port_and_what_to_check():
+    msg = describe_connection_error('connection failed: connection to server at "10.0.0.5", port 5433 failed: '
+                                    'Connection refused', CONN)
+    assert msg.startswith('cannot connect to PostgreSQL at db.example.org:5433')
+    assert 'listen_addresses' in msg and 'login_host' in msg
+
+
+def test_wrong_password_message_names_the_user_not_the_password():
+    msg = describe_connection_error('FATAL:  password authentication failed for user "postgres"', CONN)
+    assert 'rejected the password of user "postgres"' in msg and 'login_password' in msg
+    assert "'x'" not in msg
+
+
+def test_socket_connection_is_named_by_directory():
+    msg = describe_connection_error('No such file or directory', dict(CONN, login_host=None, login_unix_socket='/run/pg'))
+    assert 'unix socket /run/pg (port 5433)' in msg
+
+
+def test_missing_pg_hba_entry_is_told_apart():
+    assert 'no pg_hba.conf entry' in describe_connection_error('FATAL:  no pg_hba.conf entry for host "10.0.0.9"', CONN)
+
+
+def test_connection_kwargs_prefer_host_over_socket_and_pass_tls_options():
+    kwargs = connection_kwargs(dict(CONN, login_unix_socket='/run/pg', ssl_mode='verify-full', ca_cert='/etc/ca.pem'))
+    assert kwargs['host'] == 'db.example.org'
+    assert kwargs['sslmode'] == 'verify-full' and kwargs['sslrootcert'] == '/etc/ca.pem'
+    assert 'host' not in connection_kwargs(dict(CONN, login_host=None))
+
+
+def test_privilege_message_gives_the_grant_to_run():
+    msg = privilege_message('archiver', ['archive_mode', 'archive_command'])
+    assert 'GRANT ALTER SYSTEM ON PARAMETER archive_mode, archive_command TO "archiver"' in msg
+    assert 'superuser' in msg
+    assert 'before PostgreSQL 15 it needs a superuser' in privilege_message('archiver', ['archive_mode'], superuser_only=True)
+
+
+# ---- combinations the server would not start with --------------------------------------------
+
+def test_minimal_wal_level_needs_no_wal_senders_and_no_archiving():
+    configured = dict(wal_level='minimal', archive_mode='off', archive_command='', archive_timeout=0, max_wal_senders=10)
+    with pytest.raises(InvalidValue, match='also set max_wal_senders: 0'):
+        check_startable(configured)
+    with pytest.raises(InvalidValue, match='cannot be combined with archive_mode on'):
+        check_startable(dict(configured, archive_mode='on', max_wal_senders=0))
+    check_startable(dict(configured, max_wal_senders=0))
+    check_startable(dict(configured, wal_level='replica'))
