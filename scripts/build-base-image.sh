@@ -49,6 +49,9 @@ for unit in systemd-modules-load.service sys-kernel-config.mount sys-kernel-debu
 done
 rm -f "$work/etc/machine-id" && : >"$work/etc/machine-id"
 rm -rf "$work"/var/cache/apt/archives/*.deb "$work"/var/lib/apt/lists/*
+# An empty list directory with a fresh mtime would pass Ansible's cache_valid_time check; date it
+# to the epoch so the first apt task on a new host updates the lists.
+touch -d @0 "$work/var/lib/apt/lists"
 
 tar -C "$work" -c . | docker import -c 'ENV container=docker' -c 'CMD ["/lib/systemd/systemd"]' - "$image" >/dev/null
 rm -rf "$work"
