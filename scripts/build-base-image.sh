@@ -55,5 +55,8 @@ touch -d @0 "$work/var/lib/apt/lists"
 
 tar -C "$work" -c . | docker import -c 'ENV container=docker' -c 'CMD ["/lib/systemd/systemd"]' - "$image" >/dev/null
 rm -rf "$work"
+# Older builds of this suite are superseded: drop them so the cache does not grow.
+docker image ls --format '{{.Repository}}:{{.Tag}}' rdmops/debian-systemd \
+  | grep "^rdmops/debian-systemd:$suite-" | grep -vx "$image" | xargs -r docker rmi >/dev/null 2>&1 || true
 echo "build-base-image: built $image" >&2
 echo "$image"
