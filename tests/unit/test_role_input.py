@@ -13,7 +13,8 @@ SECRET = "input-test-password-0123456789"
 BASE = {
     "postgresql": {"postgresql_invenio_password": SECRET},
     "rabbitmq": {"rabbitmq_invenio_password": SECRET},
-    "opensearch": {"opensearch_install_method": "local", "opensearch_archive_local_path": "/nonexistent/opensearch.tar.gz"},
+    # any existing file passes the local-archive check, so later checks are reached
+    "opensearch": {"opensearch_install_method": "local", "opensearch_archive_local_path": os.path.abspath(__file__)},
 }
 
 CASES = [
@@ -28,11 +29,18 @@ CASES = [
      ["common_extra_ca_certificates", "site-ca"]),
     ("credentials", {"credentials_secrets": [{"name": "bad name!", "groups": ["invenio_app"]}]},
      ["credentials_secrets", "bad name!"]),
-    ("opensearch", {"opensearch_install_method": "rsync"}, ["opensearch_install_method"]),
-    ("opensearch", {"opensearch_install_method": "url", "opensearch_archive_url": "https://example.invalid/os.tar.gz",
-                    "opensearch_archive_local_path": None}, ["opensearch_archive_checksum"]),
-    ("opensearch", {"opensearch_heap_size": "4096g"}, ["opensearch_heap_size"]),
-    ("opensearch", {"opensearch_heap_size": "lots"}, ["opensearch_heap_size"]),
+    ("opensearch", {"opensearch_install_method": "ftp"}, ["opensearch_install_method", "url, local", "ftp"]),
+    ("opensearch", {"opensearch_install_method": "url", "opensearch_archive_local_path": None},
+     ["opensearch_archive_checksum", "opensearch_install_method is url", "got 'nothing'"]),
+    ("opensearch", {"opensearch_install_method": "url", "opensearch_archive_checksum": "abc123", "opensearch_archive_local_path": None},
+     ["opensearch_archive_checksum", "<algorithm>:<hex digest>"]),
+    ("opensearch", {"opensearch_archive_local_path": None}, ["opensearch_archive_local_path", "opensearch_install_method is local"]),
+    ("opensearch", {"opensearch_archive_local_path": "/nonexistent/os.tar.gz"},
+     ["opensearch_archive_local_path", "/nonexistent/os.tar.gz", "not a file on the controller"]),
+    ("opensearch", {"opensearch_http_port": "ninety-two-hundred"}, ["opensearch_http_port"]),
+    ("opensearch", {"opensearch_heap_size": "2GB"}, ["opensearch_heap_size", "2GB", "number followed by m or g"]),
+    ("opensearch", {"opensearch_heap_size": "512"}, ["opensearch_heap_size", "number followed by m or g"]),
+    ("opensearch", {"opensearch_heap_size": "100000g"}, ["opensearch_heap_size", "100000g", "MB of RAM"]),
 ]
 
 
