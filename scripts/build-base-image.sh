@@ -9,7 +9,7 @@ suite=${1:-bookworm}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${RDMOPS_CACHE:-$HOME/.cache/rdmops-invenio}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-work=$cache/rootfs-$suite
+mkdir -p "$cache"
 
 extra_cas=$(python3 "$here/extra_ca_certs.py" /etc/ssl/certs/ca-certificates.crt)
 key=$( { cat "$0"; printf '%s' "$extra_cas"; } | sha256sum | cut -c1-12)
@@ -20,9 +20,22 @@ if docker image inspect "$image" >/dev/null 2>&1; then
   exit 0
 fi
 
+# Two builds of one suite at once would share nothing but the wait: the second reuses the first's image.
+exec 9>"$cache/base-image-$suite.lock"
+flock 9
+if docker image inspect "$image" >/dev/null 2>&1; then
+  echo "$image"
+  exit 0
+fi
+
+work=$(mktemp -d "$cache/rootfs-$suite.XXXXXX")
+# debootstrap mounts /proc and /sys inside the rootfs; an interrupted run must not leave them behind.
+cleanup() {
+  awk -v root="$work" 'index($2, root) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l
+  rm -rf "$work"
+}
+trap cleanup EXIT
 echo "build-base-image: debootstrap $suite into $work" >&2
-rm -rf "$work"
-mkdir -p "$work"
 # iproute2 and procps: real servers have them and testinfra's socket checks need ss
 debootstrap --variant=minbase \
   --include=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,ca-certificates,iproute2,procps \
@@ -54,7 +67,6 @@ rm -rf "$work"/var/cache/apt/archives/*.deb "$work"/var/lib/apt/lists/*
 touch -d @0 "$work/var/lib/apt/lists"
 
 tar -C "$work" -c . | docker import -c 'ENV container=docker' -c 'CMD ["/lib/systemd/systemd"]' - "$image" >/dev/null
-rm -rf "$work"
 # Older builds of this suite are superseded: drop them so the cache does not grow.
 docker image ls --format '{{.Repository}}:{{.Tag}}' rdmops/debian-systemd \
   | grep "^rdmops/debian-systemd:$suite-" | grep -vx "$image" | xargs -r docker rmi >/dev/null 2>&1 || true

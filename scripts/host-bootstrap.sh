@@ -25,6 +25,12 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# OpenSearch needs vm.max_map_count >= 262144. The kernel setting is not namespaced, so test
+# containers see (and cannot change) this machine's value: set it here, as a real host would.
+if [ "$(cat /proc/sys/vm/max_map_count)" -lt 262144 ]; then
+  sysctl -q -w vm.max_map_count=262144
+fi
+
 if ! docker info >/dev/null 2>&1; then
   echo "host-bootstrap: starting dockerd (log: $log)"
   # setsid: the daemon must outlive the make process that started it
