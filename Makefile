@@ -20,12 +20,14 @@ $(VENV)/.ok: requirements.txt scripts/venv.sh
 	touch $@
 
 # The roles and plugins are addressed as rdmops.invenio.*: make this checkout that collection.
-# ansible-lint installs a copy under ~/.ansible unless it finds a link to this directory there.
-LINT_COLLECTION_LINK := $(HOME)/.ansible/collections/ansible_collections/rdmops/invenio
+# ansible-lint installs a copy into its cache (~/.ansible, or ./.ansible once that exists) unless
+# it finds a link to this directory there; a copy would go stale.
+LINT_COLLECTION_LINKS := $(HOME)/.ansible/collections/ansible_collections/rdmops/invenio \
+                         $(CURDIR)/.ansible/collections/ansible_collections/rdmops/invenio
 collection:
-	mkdir -p $(dir $(COLLECTION_LINK)) $(dir $(LINT_COLLECTION_LINK))
+	mkdir -p $(dir $(COLLECTION_LINK))
 	ln -sfn $(CURDIR) $(COLLECTION_LINK)
-	rm -rf $(LINT_COLLECTION_LINK) && ln -s $(CURDIR) $(LINT_COLLECTION_LINK)
+	for link in $(LINT_COLLECTION_LINKS); do mkdir -p $$(dirname $$link); rm -rf $$link; ln -s $(CURDIR) $$link; done
 
 host:
 	scripts/host-bootstrap.sh

@@ -31,7 +31,7 @@ def members(tmp_path_factory):
 
 
 def test_build_contains_the_collection(members):
-    for expected in ("galaxy.yml", "MANIFEST.json", "meta/runtime.yml", "roles/credentials/tasks/main.yml",
+    for expected in ("MANIFEST.json", "FILES.json", "meta/runtime.yml", "roles/credentials/tasks/main.yml",
                      "playbooks/site.yml", "README.md"):
         assert any(name == expected or name.endswith("/" + expected) for name in members), expected
 
