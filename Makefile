@@ -40,9 +40,13 @@ opensearch-dist: venv
 
 check: lint unit sanity
 
+# Plugins get pep8/pylint from ansible-test sanity; the rest of the Python is checked here.
+PYTHON_OUTSIDE_PLUGINS := tests molecule scripts
 lint: venv collection
 	yamllint -s .
 	ansible-lint
+	python -m pyflakes $(PYTHON_OUTSIDE_PLUGINS)
+	python -m pycodestyle --max-line-length=160 $(PYTHON_OUTSIDE_PLUGINS)
 
 unit: venv collection
 	pytest -q tests/unit

@@ -1,16 +1,13 @@
 """RabbitMQ accepts Invenio's user on its own vhost only, has no guest, serves AMQP on the
 configured addresses and keeps Erlang distribution (epmd, node port) on loopback."""
-import functools
 import json
-import os
-import pathlib
 import shlex
 
 import pytest
-import testinfra
 from testinfra.utils.ansible_runner import AnsibleRunner
 
-INVENTORY = os.environ['MOLECULE_INVENTORY_FILE']
+from site_hosts import INVENTORY, connect, network_address, secret
+
 RUNNER = AnsibleRunner(INVENTORY)
 BROKER_HOSTS = RUNNER.get_hosts('invenio_broker')
 APP_HOSTS = RUNNER.get_hosts('invenio_app')
@@ -40,22 +37,6 @@ while len(data) < 11:
 ok = len(data) >= 11 and data[0] == 1 and struct.unpack(">HH", data[7:11]) == (10, 10)
 print("start" if ok else "other")
 '''
-
-
-@functools.cache
-def connect(name):
-    return testinfra.get_host(f'ansible://{name}', ansible_inventory=INVENTORY)
-
-
-@functools.cache
-def network_address(name):
-    facts = connect(name).ansible('setup', 'gather_subset=!all,network', check=False)['ansible_facts']
-    return facts['ansible_default_ipv4']['address']
-
-
-def secret(name):
-    path = pathlib.Path(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'credentials', name)
-    return path.read_text(encoding='utf-8').strip()
 
 
 def rabbitmqctl_json(host, *args):

@@ -1,36 +1,17 @@
 """Redis serves only clients that know the password, on the configured addresses only,
 and its password is never at rest in plain text, on a command line or in the environment."""
-import functools
-import os
-import pathlib
 import shlex
 
 import pytest
-import testinfra
 from testinfra.utils.ansible_runner import AnsibleRunner
 
-INVENTORY = os.environ['MOLECULE_INVENTORY_FILE']
+from site_hosts import INVENTORY, connect, network_address, secret
+
 RUNNER = AnsibleRunner(INVENTORY)
 CACHE_HOSTS = RUNNER.get_hosts('invenio_cache')
 APP_HOSTS = RUNNER.get_hosts('invenio_app')
 OUTSIDER_HOSTS = RUNNER.get_hosts('outsiders')
 PORT = 6379
-
-
-@functools.cache
-def connect(name):
-    return testinfra.get_host(f'ansible://{name}', ansible_inventory=INVENTORY)
-
-
-@functools.cache
-def network_address(name):
-    facts = connect(name).ansible('setup', 'gather_subset=!all,network', check=False)['ansible_facts']
-    return facts['ansible_default_ipv4']['address']
-
-
-def secret(name):
-    path = pathlib.Path(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'credentials', name)
-    return path.read_text(encoding='utf-8').strip()
 
 
 def redis_cli(client, server, command, password=None):

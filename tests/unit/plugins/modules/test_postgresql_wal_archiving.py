@@ -7,21 +7,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import os
-import sys
 
 import pytest
 
-try:
-    import ansible_collections.rdmops.invenio  # noqa: F401  pylint: disable=unused-import
-except ImportError:  # run from the checkout: the collection is linked under ANSIBLE_COLLECTIONS_PATH
-    sys.path.insert(0, os.environ.get('ANSIBLE_COLLECTIONS_PATH', os.path.expanduser('~/.cache/rdmops-invenio/collections')).split(':')[0])
-
-from ansible_collections.rdmops.invenio.plugins.module_utils.postgresql_connection import (  # noqa: E402
+from ansible_collections.rdmops.invenio.plugins.module_utils.postgresql_connection import (
     connection_kwargs,
     describe_connection_error,
 )
-from ansible_collections.rdmops.invenio.plugins.module_utils.wal_archiving import (  # noqa: E402
+from ansible_collections.rdmops.invenio.plugins.module_utils.wal_archiving import (
     InvalidValue,
     apply_changes,
     archiver_status,
