@@ -16,7 +16,7 @@ COLLECTION_LINK := $(ANSIBLE_COLLECTIONS_PATH)/ansible_collections/rdmops/inveni
 
 venv: $(VENV)/.ok
 $(VENV)/.ok: requirements.txt scripts/venv.sh
-	scripts/venv.sh
+	scripts/timed.sh "python toolchain (.venv)" scripts/venv.sh
 	touch $@
 
 # The roles and plugins are addressed as rdmops.invenio.*: make this checkout that collection.
@@ -30,7 +30,7 @@ collection:
 	for link in $(LINT_COLLECTION_LINKS); do mkdir -p $$(dirname $$link); rm -rf $$link; ln -s $(CURDIR) $$link; done
 
 host:
-	scripts/host-bootstrap.sh
+	scripts/timed.sh "host bootstrap (docker, debootstrap)" scripts/host-bootstrap.sh
 
 image: host
 	@echo "base image: $$(scripts/build-base-image.sh bookworm)"
@@ -43,19 +43,19 @@ check: lint unit sanity
 # Plugins get pep8/pylint from ansible-test sanity; the rest of the Python is checked here.
 PYTHON_OUTSIDE_PLUGINS := tests molecule scripts
 lint: venv collection
-	yamllint -s .
-	ansible-lint
-	python -m pyflakes $(PYTHON_OUTSIDE_PLUGINS)
-	python -m pycodestyle --max-line-length=160 $(PYTHON_OUTSIDE_PLUGINS)
+	scripts/timed.sh "yamllint" yamllint -s .
+	scripts/timed.sh "ansible-lint" ansible-lint
+	scripts/timed.sh "pyflakes + pycodestyle" sh -c 'python -m pyflakes $(PYTHON_OUTSIDE_PLUGINS) && \
+	  python -m pycodestyle --max-line-length=160 $(PYTHON_OUTSIDE_PLUGINS)'
 
 unit: venv collection
-	pytest -q tests/unit
+	scripts/timed.sh "unit tests" pytest -q tests/unit
 
 sanity: venv collection
-	scripts/sanity.sh plugins/
+	scripts/timed.sh "ansible-test sanity" scripts/sanity.sh plugins/
 
 integration: venv collection host
-	pytest -q tests/integration
+	scripts/timed.sh "module integration tests" pytest -q tests/integration
 
 molecule: venv collection host
 	export RDMOPS_BASE_IMAGE=$$(scripts/timed.sh "base image bookworm" scripts/build-base-image.sh bookworm); \
@@ -63,7 +63,11 @@ molecule: venv collection host
 	export RDMOPS_OPENSEARCH_ARCHIVE=$$(scripts/timed.sh "opensearch distribution" scripts/build-opensearch-dist.sh); \
 	for s in $(SCENARIOS); do scripts/molecule-scenario.sh $$s; done
 
-test: check integration molecule
+# Every phase's wall time lands in $(ARTIFACTS)/timings.txt, printed at the end.
+test:
+	rm -f $(ARTIFACTS)/timings.txt
+	$(MAKE) --no-print-directory check integration molecule
+	@echo "== make test phases"; cat $(ARTIFACTS)/timings.txt
 
 demo: venv collection host
 	scripts/demo.sh
