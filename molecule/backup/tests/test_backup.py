@@ -267,3 +267,8 @@ def test_backups_started_by_the_timers_service_appear_in_the_repository(repo, ki
     assert 'backup command end: completed successfully' in repo.check_output(
         f'journalctl -u pgbackrest-backup@{kind}.service --no-pager -o cat')
     assert repo.service(f'pgbackrest-backup@{kind}.service').is_valid
+
+
+@pytest.mark.parametrize('unit, ceiling', [('pgbackrest-backup@full.service', 1.4), ('pgbackrest-secrets.service', 1.0)])
+def test_backup_units_run_sandboxed(repo, systemd_exposure, unit, ceiling):
+    assert systemd_exposure(repo, unit) <= ceiling
