@@ -13,8 +13,10 @@ export RDMOPS_OPENSEARCH_ARCHIVE=$("$here/timed.sh" "demo opensearch distributio
 "$here/timed.sh" "demo converge" molecule converge -s demo
 cat <<MSG
 
-InvenioRDM demo: https://localhost:$RDMOPS_DEMO_HTTPS_PORT/  (self-signed certificate)
-Site secrets (one file each, generated on the first run): $store
-Admin password: $store/invenio_admin_password
+Demo site: https://localhost:$RDMOPS_DEMO_HTTPS_PORT/  (self-signed certificate; /nginx-health answers "ok")
+Running: PostgreSQL, OpenSearch, Redis, RabbitMQ and nginx. The InvenioRDM application role is
+not in site.yml yet, so / answers 502 (Bad Gateway) until it is.
+Site secrets, one file each, generated on the first run: $store
+  (the admin password will be $store/invenio_admin_password)
 Shell on the host: docker exec -it rdmops-demo bash     Remove: molecule destroy -s demo
 MSG
