@@ -45,6 +45,16 @@ MODULES = {
                 ['java.lang.RuntimePermission "accessDeclaredMembers"']),
 }
 
+# Plugins the official "full" archive ships under plugins/<name>/, as Maven Central publishes
+# them (a zip with the plugin's files at its root). The security plugin is released per
+# OpenSearch version, but Maven Central's newest 2.19 build is 2.19.4.0: for another 2.19.x
+# server its descriptor's opensearch.version is set to the server's (a patch release keeps the
+# plugin API), and the build says so on stderr. Override with RDMOPS_OPENSEARCH_SECURITY_VERSION.
+PLUGINS = {
+    "opensearch-security": ("org.opensearch.plugin", "opensearch-security",
+                            os.environ.get("RDMOPS_OPENSEARCH_SECURITY_VERSION", "2.19.4.0")),
+}
+
 
 def log(msg):
     print(f"build-opensearch-dist: {msg}", file=sys.stderr, flush=True)
@@ -201,11 +211,42 @@ def main():
                     fh.write("grant {\n" + "".join(f"  permission {g};\n" for g in grants) + "};\n")
             log(f"module {name}: {', '.join(os.path.basename(j) for j in jars)}")
 
+        for name, (group, artifact, plugin_version) in PLUGINS.items():
+            install_plugin(repo, home, name, group, artifact, plugin_version, version)
+
         tmp_out = output + ".part"
         with tarfile.open(tmp_out, "w:gz") as tar:
             tar.add(home, arcname=top, filter=_normalise)
         os.replace(tmp_out, output)
     log(f"{repo.downloads} downloads, assembled in {time.monotonic() - started:.1f}s")
+
+
+def install_plugin(repo, home, name, group, artifact, plugin_version, server_version):
+    """Unpack a plugin zip into plugins/<name>/ as `opensearch-plugin install` would."""
+    plugin_zip = repo.get(group, artifact, plugin_version, "zip")
+    target = os.path.join(home, "plugins", name)
+    os.makedirs(target, exist_ok=True)
+    with zipfile.ZipFile(plugin_zip) as zf:
+        for info in zf.infolist():
+            if info.filename.startswith("/") or ".." in info.filename.split("/"):
+                raise SystemExit(f"unsafe entry {info.filename} in {plugin_zip}")
+            zf.extract(info, target)
+    tools = os.path.join(target, "tools")
+    if os.path.isdir(tools):
+        for script in os.listdir(tools):
+            if script.endswith(".sh"):
+                os.chmod(os.path.join(tools, script), 0o755)
+    desc_path = os.path.join(target, "plugin-descriptor.properties")
+    with open(desc_path, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    built_for = [line.split("=", 1)[1] for line in lines if line.startswith("opensearch.version=")]
+    if built_for != [server_version]:
+        log(f"plugin {name} {plugin_version} was built for OpenSearch {built_for}; descriptor set to {server_version}")
+        lines = [f"opensearch.version={server_version}" if line.startswith("opensearch.version=") else line
+                 for line in lines]
+        with open(desc_path, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+    log(f"plugin {name}: {plugin_version} from {os.path.basename(plugin_zip)}")
 
 
 def _normalise(info):

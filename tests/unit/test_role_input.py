@@ -14,7 +14,8 @@ BASE = {
     "postgresql": {"postgresql_invenio_password": SECRET},
     "rabbitmq": {"rabbitmq_invenio_password": SECRET},
     # any existing file passes the local-archive check, so later checks are reached
-    "opensearch": {"opensearch_install_method": "local", "opensearch_archive_local_path": os.path.abspath(__file__)},
+    "opensearch": {"opensearch_install_method": "local", "opensearch_archive_local_path": os.path.abspath(__file__),
+                   "opensearch_admin_password": SECRET, "opensearch_invenio_password": SECRET},
 }
 
 CASES = [
@@ -38,6 +39,8 @@ CASES = [
     ("opensearch", {"opensearch_archive_local_path": "/nonexistent/os.tar.gz"},
      ["opensearch_archive_local_path", "/nonexistent/os.tar.gz", "not a file on the controller"]),
     ("opensearch", {"opensearch_http_port": "ninety-two-hundred"}, ["opensearch_http_port"]),
+    ("opensearch", {"opensearch_admin_password": None}, ["opensearch_admin_password"]),
+    ("opensearch", {"opensearch_invenio_password": "short"}, ["opensearch_invenio_password", "at least 12 characters"]),
     ("opensearch", {"opensearch_heap_size": "2GB"}, ["opensearch_heap_size", "2GB", "number followed by m or g"]),
     ("opensearch", {"opensearch_heap_size": "512"}, ["opensearch_heap_size", "number followed by m or g"]),
     ("opensearch", {"opensearch_heap_size": "100000g"}, ["opensearch_heap_size", "100000g", "MB of RAM"]),

@@ -22,10 +22,12 @@ def test_controller_store_is_private():
 
 
 APP_SECRETS = {
-    "postgresql_invenio_password", "redis_password", "rabbitmq_invenio_password", "invenio_secret_key",
+    "postgresql_invenio_password", "redis_password", "rabbitmq_invenio_password", "opensearch_invenio_password",
+    "invenio_secret_key",
     "invenio_security_login_salt", "invenio_security_password_salt", "invenio_admin_password",
 }
-EXPECTED = {"invenio_app": APP_SECRETS, "invenio_cache": {"redis_password"}}
+EXPECTED = {"invenio_app": APP_SECRETS, "invenio_cache": {"redis_password"},
+            "invenio_search": {"opensearch_admin_password"}}
 
 
 def test_host_holds_exactly_the_secrets_its_groups_need(host):

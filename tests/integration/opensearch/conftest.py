@@ -147,6 +147,10 @@ def start_node(base):
             path.logs: {base}/logs
             path.repo: ["{base}/snapshots"]
             action.destructive_requires_name: true
+            # The archive ships the security plugin (as the official one does); these tests talk
+            # plain HTTP to a throw-away node. The molecule services scenario runs the modules
+            # against a secured node (TLS, CA, basic auth).
+            plugins.security.disabled: true
             ''').format(node=NODE_NAME, port=port, transport=transport_port, base=base))
     chown_tree(base, user.pw_uid, user.pw_gid)
     os.chmod(base, 0o750)
