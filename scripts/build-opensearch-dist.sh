@@ -7,7 +7,7 @@
 #   env:   OPENSEARCH_VERSION (default below), RDMOPS_CACHE, RDMOPS_MAVEN_REPO
 set -euo pipefail
 
-version=${OPENSEARCH_VERSION:-2.19.6}
+version=${OPENSEARCH_VERSION:-2.19.4}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${RDMOPS_CACHE:-$HOME/.cache/rdmops-invenio}/opensearch/$version
 tarball=$cache/opensearch-$version-assembled.tar.gz

@@ -46,13 +46,10 @@ MODULES = {
 }
 
 # Plugins the official "full" archive ships under plugins/<name>/, as Maven Central publishes
-# them (a zip with the plugin's files at its root). The security plugin is released per
-# OpenSearch version, but Maven Central's newest 2.19 build is 2.19.4.0: for another 2.19.x
-# server its descriptor's opensearch.version is set to the server's (a patch release keeps the
-# plugin API), and the build says so on stderr. Override with RDMOPS_OPENSEARCH_SECURITY_VERSION.
+# them (a zip with the plugin's files at its root), in the release built for the server:
+# plugin version <server version>.0.
 PLUGINS = {
-    "opensearch-security": ("org.opensearch.plugin", "opensearch-security",
-                            os.environ.get("RDMOPS_OPENSEARCH_SECURITY_VERSION", "2.19.4.0")),
+    "opensearch-security": ("org.opensearch.plugin", "opensearch-security"),
 }
 
 
@@ -211,8 +208,8 @@ def main():
                     fh.write("grant {\n" + "".join(f"  permission {g};\n" for g in grants) + "};\n")
             log(f"module {name}: {', '.join(os.path.basename(j) for j in jars)}")
 
-        for name, (group, artifact, plugin_version) in PLUGINS.items():
-            install_plugin(repo, home, name, group, artifact, plugin_version, version)
+        for name, (group, artifact) in PLUGINS.items():
+            install_plugin(repo, home, name, group, artifact, f"{version}.0", version)
 
         tmp_out = output + ".part"
         with tarfile.open(tmp_out, "w:gz") as tar:
@@ -241,11 +238,7 @@ def install_plugin(repo, home, name, group, artifact, plugin_version, server_ver
         lines = fh.read().splitlines()
     built_for = [line.split("=", 1)[1] for line in lines if line.startswith("opensearch.version=")]
     if built_for != [server_version]:
-        log(f"plugin {name} {plugin_version} was built for OpenSearch {built_for}; descriptor set to {server_version}")
-        lines = [f"opensearch.version={server_version}" if line.startswith("opensearch.version=") else line
-                 for line in lines]
-        with open(desc_path, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(lines) + "\n")
+        raise SystemExit(f"plugin {name} {plugin_version} was built for OpenSearch {built_for}, not {server_version}")
     log(f"plugin {name}: {plugin_version} from {os.path.basename(plugin_zip)}")
 
 
