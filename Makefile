@@ -12,7 +12,7 @@ SCENARIOS ?= credentials services backup
 COLLECTION_LINK := $(ANSIBLE_COLLECTIONS_PATH)/ansible_collections/rdmops/invenio
 
 .PHONY: check test lint unit sanity integration molecule demo venv host image \
-        opensearch-dist collection build clean
+        opensearch-dist collection build clean bench
 
 venv: $(VENV)/.ok
 $(VENV)/.ok: requirements.txt scripts/venv.sh
@@ -77,3 +77,6 @@ build: venv
 
 clean:
 	rm -rf $(ARTIFACTS) rdmops-invenio-*.tar.gz tests/output
+
+bench: venv collection host
+	scripts/bench-pgbackrest.sh
