@@ -9,6 +9,12 @@ export RDMOPS_DEMO_CREDENTIALS=${RDMOPS_CACHE:-$HOME/.cache/rdmops-invenio}/demo
 store=$RDMOPS_DEMO_CREDENTIALS
 export RDMOPS_BASE_IMAGE=$("$here/timed.sh" "demo base image" "$here/build-base-image.sh" bookworm)
 export RDMOPS_OPENSEARCH_ARCHIVE=$("$here/timed.sh" "demo opensearch distribution" "$here/build-opensearch-dist.sh")
+# Molecule remembers a created host; after a reboot or a removed container it would not notice.
+case "$(docker inspect -f '{{.State.Running}}' rdmops-demo 2>/dev/null)" in
+  true) ;;
+  false) docker start rdmops-demo >/dev/null ;;
+  *) molecule destroy -s demo >/dev/null ;;
+esac
 "$here/timed.sh" "demo create" molecule create -s demo
 "$here/timed.sh" "demo converge" molecule converge -s demo
 cat <<MSG
