@@ -322,7 +322,7 @@ class Browser:
             if events:
                 quiet_since = now
             complete = self._script('return document.readyState;') == 'complete'
-            settled = complete and not network.in_flight and now - quiet_since >= idle
+            settled = complete and not stopped and not network.in_flight and now - quiet_since >= idle
             if settled or now >= deadline:
                 break
             time.sleep(0.1)
