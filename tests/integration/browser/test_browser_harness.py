@@ -184,7 +184,7 @@ def test_a_page_that_never_settles_is_reported_once_the_timeout_ends(browser, si
     started = time.monotonic()
     page = browser.open(site.url(path), timeout=2)
     took = time.monotonic() - started
-    assert 2 <= took < 4
+    assert 2 <= took < 5     # bounded: /api/hang answers only after 8 s
     assert not page.settled
     assert page.pending == [site.url('/api/hang')]
     assert page.problems() == ['not settled before the timeout; in flight: %s' % site.url('/api/hang')]
