@@ -160,7 +160,7 @@ def test_large_uploads_stream_to_the_api_but_other_bodies_are_capped(host, fake_
 
 
 def test_static_files_are_served_from_disk_with_long_cache_for_dist(host):
-    root = host.ansible.get_variables().get("nginx_static_root", "/opt/invenio/var/instance/static")
+    root = host.ansible.get_variables().get("nginx_static_root", "/var/lib/invenio-rdm/instance/static")
     created_root = not host.file(root).exists
     host.check_output(f"mkdir -p {root}/dist && echo rdmops-static-test > {root}/dist/rdmops-test.js && chmod -R a+rX {root}")
     try:
