@@ -19,10 +19,10 @@ esac
 "$here/timed.sh" "demo converge" molecule converge -s demo
 cat <<MSG
 
-Demo site: https://localhost:$RDMOPS_DEMO_HTTPS_PORT/  (self-signed certificate; /nginx-health answers "ok")
-Running: PostgreSQL, OpenSearch, Redis, RabbitMQ and nginx. The InvenioRDM application role is
-not in site.yml yet, so / answers 502 (Bad Gateway) until it is.
-Site secrets, one file each, generated on the first run: $store
-  (the admin password will be $store/invenio_admin_password)
+InvenioRDM is running: https://localhost:$RDMOPS_DEMO_HTTPS_PORT/   (self-signed certificate)
+Administrator: rdm-admin@example.org
+  password: $store/invenio_admin_password   (cat it; generated on the first run, kept across runs)
+Every site secret, one file each: $store
+Admin command inside the host: docker exec -it rdmops-demo invenio-rdm <invenio CLI arguments>
 Shell on the host: docker exec -it rdmops-demo bash     Remove: molecule destroy -s demo
 MSG

@@ -14,11 +14,18 @@ BASE = {
     "postgresql": {"postgresql_invenio_password": SECRET},
     "rabbitmq": {"rabbitmq_invenio_password": SECRET},
     # any existing file passes the local-archive check, so later checks are reached
+    "invenio_rdm": {"invenio_rdm_site_url": "https://data.example.org", "invenio_rdm_admin_email": "rdm-admin@example.org"},
     "opensearch": {"opensearch_install_method": "local", "opensearch_archive_local_path": os.path.abspath(__file__),
                    "opensearch_admin_password": SECRET, "opensearch_invenio_password": SECRET},
 }
 
 CASES = [
+    ("invenio_rdm", {"invenio_rdm_site_url": "http://data.example.org"}, ["invenio_rdm_site_url", "https", "http://data.example.org"]),
+    ("invenio_rdm", {"invenio_rdm_site_url": "https://data.example.org/rdm"}, ["invenio_rdm_site_url", "without a path"]),
+    ("invenio_rdm", {"invenio_rdm_admin_email": None}, ["invenio_rdm_admin_email"]),
+    ("invenio_rdm", {"invenio_rdm_admin_email": "admin"}, ["invenio_rdm_admin_email", "'admin'"]),
+    ("invenio_rdm", {"invenio_rdm_version": "14.0.5"}, ["invenio_rdm_version 14.0.5 is not supported", "13.x"]),
+    ("invenio_rdm", {"invenio_rdm_version": "13.0.9"}, ["No hash-locked requirements for invenio-app-rdm 13.0.9", "invenio_rdm_requirements_file"]),
     ("postgresql", {"postgresql_port": "five-four-three-two"}, ["postgresql_port"]),
     ("postgresql", {"postgresql_allowed_clients": ["10.0.0.300/33"]}, ["postgresql_allowed_clients", "10.0.0.300/33"]),
     ("postgresql", {"postgresql_invenio_password": None}, ["postgresql_invenio_password"]),
