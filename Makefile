@@ -8,7 +8,7 @@ VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(RDMOPS_CACHE)/collections
 export ARTIFACTS ?= $(CURDIR)/artifacts
-SCENARIOS ?= credentials services backup
+SCENARIOS ?= credentials services backup search
 COLLECTION_LINK := $(ANSIBLE_COLLECTIONS_PATH)/ansible_collections/rdmops/invenio
 
 .PHONY: check test lint unit sanity integration molecule demo venv host image \

@@ -1,17 +1,20 @@
 """pgBackRest backs the primary up to an encrypted repository on the backup host, and the
-playbooks take backups and restore to a point in time.
+playbooks take backups and restore to a point in time, to the latest state, and onto a fresh host.
 
 The tests run in file order: configuration first, then the playbooks, then the archiving
-outage, then the timers' backups (which must work on the restored timeline too).
+outage, then the timers' backups (which must work on the restored timeline too), and last the
+move of the database to a fresh host, which leaves backup-db outside the site.
 """
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import time
 
 import pytest
 import testinfra
+import yaml
 
 INVENTORY = os.environ['MOLECULE_INVENTORY_FILE']
 PROJECT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', os.getcwd())
@@ -36,6 +39,11 @@ def repo():
     return connect('backup-repo')
 
 
+@pytest.fixture(scope='module')
+def fresh():
+    return connect('backup-fresh')
+
+
 def sql(db, query, database=PROBE_DB):
     return db.check_output(
         f'runuser -u postgres -- psql -d {database} -XAtq -v ON_ERROR_STOP=1 -c {shlex.quote(query)}')
@@ -46,9 +54,11 @@ def repo_info(repo):
     return json.loads(out)[0]
 
 
-def playbook(name, **extra_vars):
-    """Run one of the collection's playbooks against the scenario's inventory, as a user would."""
-    cmd = ['ansible-playbook', '-i', INVENTORY, os.path.join(PROJECT, 'playbooks', name)]
+def playbook(name, *args, inventory=INVENTORY, **extra_vars):
+    """Run one of the collection's playbooks (or a path) against an inventory, as a user would:
+    args are passed as given (e.g. '-e', 'restore_confirm=true'), extra_vars as JSON."""
+    path = name if os.path.isabs(name) else os.path.join(PROJECT, 'playbooks', name)
+    cmd = ['ansible-playbook', '-i', inventory, path, *args]
     if extra_vars:
         cmd += ['-e', json.dumps(extra_vars)]
     env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
@@ -74,6 +84,25 @@ def archiver_status(db):
 
 def switch_wal(db):
     return sql(db, 'SELECT pg_walfile_name(pg_switch_wal())', database='postgres')
+
+
+def timeline(host):
+    """The timeline the server writes WAL on now (the checkpoint's may still be the previous one)."""
+    return int(sql(host, 'SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)', 'postgres'), 16)
+
+
+def set_aside_dirs(host):
+    return set(host.run(f'ls -d {PG_PATH}.before-restore-*').stdout.split())
+
+
+def pg_invocation(host):
+    return host.check_output(f'systemctl show -p InvocationID --value {PG_UNIT}')
+
+
+def dump_digest(host):
+    """Digest of a plain dump of the InvenioRDM database (schema and rows); the fixed restrict
+    key keeps pg_dump's random per-run one out of the comparison."""
+    return host.check_output(f'runuser -u postgres -- pg_dump --restrict-key=rdmopstest {PROBE_DB} | sha256sum')
 
 
 def wait_for(predicate, timeout, interval=3):
@@ -227,6 +256,53 @@ def test_restore_to_a_named_restore_point_or_an_lsn(db, kind):
     assert str(first) in expected
 
 
+def test_restore_to_the_latest_state_keeps_every_archived_commit(db):
+    # Written after the last backup and after three earlier restores: only replaying the WAL of
+    # every timeline since that backup brings them back.
+    sql(db, 'INSERT INTO restore_probe VALUES (40, clock_timestamp()), (41, clock_timestamp())')
+    archive_current_segment(db)
+    expected = sql(db, 'SELECT id FROM restore_probe ORDER BY id').splitlines()
+    assert {'40', '41'} <= set(expected)
+    timeline_before = timeline(db)
+    set_aside_before = set_aside_dirs(db)
+    # A file PostgreSQL ignores: it must leave with the old data directory.
+    db.check_output(f'touch {PG_PATH}/rdmops-before-latest-restore')
+
+    result = playbook('restore.yml', '-e', 'restore_confirm=true')
+    assert result.returncode == 0, result.output
+    assert 'Restored to the end of the archived WAL onto backup-db' in result.output
+
+    assert sql(db, 'SELECT id FROM restore_probe ORDER BY id').splitlines() == expected
+    assert sql(db, 'SELECT pg_is_in_recovery()', 'postgres') == 'f'
+    assert timeline(db) > timeline_before
+    set_aside = sorted(set_aside_dirs(db) - set_aside_before)
+    assert len(set_aside) == 1
+    assert db.file(f'{set_aside[0]}/rdmops-before-latest-restore').exists
+    assert not db.file(f'{PG_PATH}/rdmops-before-latest-restore').exists
+
+
+@pytest.mark.parametrize('args, refusal', [
+    # backup-fresh is not (yet) the primary of the site.
+    (['-e', 'restore_host=backup-fresh'], 'Refusing to restore onto backup-fresh: the repository backs up backup-db'),
+    # backup-db holds the very cluster the stanza backs up: calling it fresh is a mistake
+    # (typically: the new host was not put first in invenio_db).
+    (['-e', 'restore_fresh_host=true'], 'restore_fresh_host=true, but it already holds the cluster stanza main backs up'),
+    (['-e', 'restore_fresh_host=maybe'], 'restore_fresh_host must be true or false (got maybe)'),
+    (['-e', 'pgbackrest_stanza=mian'], 'Refusing to restore onto backup-db: stanza mian has no backup to restore (missing stanza path)'),
+    (['-e', 'pgbackrest_pg_version=14'], 'Refusing to restore onto backup-db: PostgreSQL 14 is not installed there'),
+], ids=['not-the-primary', 'not-fresh', 'flag-not-boolean', 'no-backup', 'no-postgresql'])
+def test_restore_refuses_what_it_cannot_do_and_touches_nothing(db, fresh, args, refusal):
+    started = pg_invocation(db)
+    set_aside = set_aside_dirs(db)
+    result = playbook('restore.yml', '-e', 'restore_confirm=true', *args)
+    assert result.returncode != 0
+    assert refusal in result.output
+    assert 'Nothing has been changed' in result.output
+    assert pg_invocation(db) == started
+    assert set_aside_dirs(db) == set_aside
+    assert fresh.run(f'ls -d {PG_PATH}.before-restore-*').rc != 0
+
+
 # --- archiving health --------------------------------------------------------------------------
 
 def test_archiving_reports_unhealthy_while_the_repository_is_unreachable_then_recovers(db, repo):
@@ -272,3 +348,103 @@ def test_backups_started_by_the_timers_service_appear_in_the_repository(repo, ki
 @pytest.mark.parametrize('unit, ceiling', [('pgbackrest-backup@full.service', 1.4), ('pgbackrest-secrets.service', 1.0)])
 def test_backup_units_run_sandboxed(repo, systemd_exposure, unit, ceiling):
     assert systemd_exposure(repo, unit) <= ceiling
+
+
+# --- the database moves to a fresh host ----------------------------------------------------------
+# docs/playbooks/restore.md, "Onto a fresh host": the operator makes the fresh host the first (here
+# the only) host of invenio_db and drops the old primary from the inventory, converges the site
+# with pgbackrest_manage_stanza=false, then runs restore.yml with restore_fresh_host=true.
+
+@pytest.fixture(scope='module')
+def fresh_site(db, fresh):
+    """The site after steps 1 and 2 of the procedure, and what the old primary held before them."""
+    # The newest commit on the old primary, archived: the restore must bring it over.
+    sql(db, 'INSERT INTO restore_probe VALUES (50, clock_timestamp())')
+    archive_current_segment(db)
+    before = {
+        'rows': sql(db, 'SELECT id FROM restore_probe ORDER BY id').splitlines(),
+        'dump': dump_digest(db),
+        'pg_invocation': pg_invocation(db),
+        'set_aside': set_aside_dirs(db),
+        'timeline': timeline(db),
+    }
+    assert '50' in before['rows']
+
+    with open(INVENTORY, encoding='utf-8') as handle:
+        hosts = yaml.safe_load(handle)['all']['hosts']
+    site = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'fresh-site')
+    shutil.rmtree(site, ignore_errors=True)
+    shutil.copytree(os.path.join(os.path.dirname(INVENTORY), 'group_vars'), os.path.join(site, 'group_vars'))
+    inventory = os.path.join(site, 'hosts.yml')
+    with open(inventory, 'w', encoding='utf-8') as handle:
+        yaml.safe_dump({'all': {
+            'hosts': {name: hosts[name] for name in ('backup-fresh', 'backup-repo')},
+            'children': {'invenio_db': {'hosts': {'backup-fresh': None}},
+                         'invenio_backup': {'hosts': {'backup-repo': None}}},
+        }}, handle)
+
+    result = playbook(os.path.join(os.environ['MOLECULE_SCENARIO_DIRECTORY'], 'converge.yml'),
+                      '-e', 'pgbackrest_manage_stanza=false', inventory=inventory)
+    assert result.returncode == 0, result.output
+    return {'inventory': inventory, 'before': before}
+
+
+def test_restore_refuses_a_fresh_host_unless_told_it_is_one(fresh_site, fresh):
+    started = pg_invocation(fresh)
+    result = playbook('restore.yml', '-e', 'restore_confirm=true', inventory=fresh_site['inventory'])
+    assert result.returncode != 0
+    assert 'is not the one stanza main backs up' in result.output
+    assert 'run again with -e restore_fresh_host=true' in result.output
+    assert pg_invocation(fresh) == started
+    assert fresh.run(f'ls -d {PG_PATH}.before-restore-*').rc != 0
+
+
+def test_fresh_host_restore_holds_exactly_the_data_of_the_old_primary(fresh_site, fresh):
+    result = playbook('restore.yml', '-e', 'restore_confirm=true', '-e', 'restore_fresh_host=true',
+                      inventory=fresh_site['inventory'])
+    assert result.returncode == 0, result.output
+    assert 'Restored to the end of the archived WAL onto the fresh host backup-fresh' in result.output
+    assert 'PgBackRest check passes against the restored primary' in result.output
+
+    before = fresh_site['before']
+    assert sql(fresh, 'SELECT id FROM restore_probe ORDER BY id').splitlines() == before['rows']
+    assert dump_digest(fresh) == before['dump']
+    assert sql(fresh, 'SELECT pg_is_in_recovery()', 'postgres') == 'f'
+    assert timeline(fresh) > before['timeline']
+    # The fresh host's own empty cluster is kept aside too.
+    set_aside = fresh.check_output(f'ls -d {PG_PATH}.before-restore-*').split()
+    assert len(set_aside) == 1 and fresh.file(f'{set_aside[0]}/PG_VERSION').exists
+
+
+def test_the_new_primary_accepts_writes_and_archives_them(fresh_site, fresh, repo):
+    sql(fresh, 'INSERT INTO restore_probe VALUES (60, clock_timestamp())')
+    assert sql(fresh, 'SELECT count(*) FROM restore_probe WHERE id = 60') == '1'
+    archive_current_segment(fresh)
+    repo.check_output(f'runuser -u pgbackrest -- pgbackrest --stanza={STANZA} check')
+    assert repo_info(repo)['archive'][-1]['max'][:8] == f'{timeline(fresh):08X}'
+
+
+def test_the_repository_backs_up_the_new_primary(fresh_site, fresh, repo):
+    before = {b['label'] for b in repo_info(repo)['backup']}
+    result = playbook('backup.yml', '-e', 'backup_type=incr', inventory=fresh_site['inventory'])
+    assert result.returncode == 0, result.output
+    new = [b for b in repo_info(repo)['backup'] if b['label'] not in before]
+    assert [b['type'] for b in new] == ['incr']
+    # Its WAL starts on the new primary's timeline: the backup was taken from backup-fresh.
+    assert new[0]['archive']['start'][:8] == f'{timeline(fresh):08X}'
+
+
+def test_the_old_primary_is_untouched_and_cut_off_from_the_repository(fresh_site, db):
+    # A restore run with the old inventory, which still names backup-db, is refused before it starts.
+    result = playbook('restore.yml', '-e', 'restore_confirm=true')
+    assert result.returncode != 0
+    assert 'Refusing to restore onto backup-db: it cannot read stanza main from the repository' in result.output
+    assert 'Permission denied (publickey' in result.output
+    before = fresh_site['before']
+    assert pg_invocation(db) == before['pg_invocation']
+    assert set_aside_dirs(db) == before['set_aside']
+    assert sql(db, 'SELECT id FROM restore_probe ORDER BY id').splitlines() == before['rows']
+    assert dump_digest(db) == before['dump']
+    # Its WAL now diverges from the new primary's: the repository no longer accepts its key.
+    attempt = db.run(f'runuser -u postgres -- pgbackrest --stanza={STANZA} info')
+    assert 'Permission denied (publickey' in attempt.stdout + attempt.stderr
