@@ -8,11 +8,11 @@ VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(RDMOPS_CACHE)/collections
 export ARTIFACTS ?= $(CURDIR)/artifacts
-SCENARIOS ?= credentials services backup search
+SCENARIOS ?= credentials services backup search default
 COLLECTION_LINK := $(ANSIBLE_COLLECTIONS_PATH)/ansible_collections/rdmops/invenio
 
 .PHONY: check test lint unit sanity integration molecule demo venv host image \
-        opensearch-dist collection build clean bench
+        opensearch-dist collection build clean bench bench-app
 
 venv: $(VENV)/.ok
 $(VENV)/.ok: requirements.txt scripts/venv.sh
@@ -80,3 +80,8 @@ clean:
 
 bench: venv collection host
 	scripts/bench-pgbackrest.sh
+	$(MAKE) --no-print-directory bench-app
+
+# The all-in-one site: converge phases, re-converge, request rates against nginx alone (docs/benchmarks.md).
+bench-app: venv collection host
+	scripts/bench-app.sh
