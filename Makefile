@@ -12,7 +12,7 @@ SCENARIOS ?= credentials services backup search
 COLLECTION_LINK := $(ANSIBLE_COLLECTIONS_PATH)/ansible_collections/rdmops/invenio
 
 .PHONY: check test lint unit sanity integration molecule demo venv host image \
-        opensearch-dist collection build clean bench
+        opensearch-dist collection build clean bench bench-search
 
 venv: $(VENV)/.ok
 $(VENV)/.ok: requirements.txt scripts/venv.sh
@@ -80,3 +80,8 @@ clean:
 
 bench: venv collection host
 	scripts/bench-pgbackrest.sh
+	$(MAKE) --no-print-directory bench-search
+
+# OpenSearch snapshot, restore and copy to the backup host against plain copies (docs/benchmarks.md).
+bench-search: venv collection host
+	scripts/bench-opensearch.sh
