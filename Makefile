@@ -12,7 +12,7 @@ SCENARIOS ?= credentials services backup search default
 COLLECTION_LINK := $(ANSIBLE_COLLECTIONS_PATH)/ansible_collections/rdmops/invenio
 
 .PHONY: check test lint unit sanity integration molecule demo venv host image \
-        opensearch-dist collection build clean bench bench-app
+        opensearch-dist collection build clean bench bench-search bench-app
 
 venv: $(VENV)/.ok
 $(VENV)/.ok: requirements.txt scripts/venv.sh
@@ -80,7 +80,12 @@ clean:
 
 bench: venv collection host
 	scripts/bench-pgbackrest.sh
+	$(MAKE) --no-print-directory bench-search
 	$(MAKE) --no-print-directory bench-app
+
+# OpenSearch snapshot, restore and copy to the backup host against plain copies (docs/benchmarks.md).
+bench-search: venv collection host
+	scripts/bench-opensearch.sh
 
 # The all-in-one site: converge phases, re-converge, request rates against nginx alone (docs/benchmarks.md).
 bench-app: venv collection host
