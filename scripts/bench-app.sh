@@ -16,7 +16,6 @@ SECONDS_LOAD=${BENCH_SECONDS:-60}
 CONNECTIONS=${BENCH_CONNECTIONS:-8}
 PORT=${RDMOPS_TEST_HTTPS_PORT:-8444}
 SITE=https://localhost:$PORT
-WORK=$(mktemp -d)
 
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 
@@ -24,17 +23,9 @@ export RDMOPS_BASE_IMAGE RDMOPS_OPENSEARCH_ARCHIVE
 RDMOPS_BASE_IMAGE=$(scripts/build-base-image.sh bookworm)
 RDMOPS_OPENSEARCH_ARCHIVE=$(scripts/build-opensearch-dist.sh)
 
-cleanup() {
-    local rc=$?
-    echo "== destroying scenario default"
-    molecule destroy -s default >"$WORK/destroy.log" 2>&1 || { echo "molecule destroy failed, see $WORK/destroy.log"; rc=1; }
-    [ "$rc" -eq 0 ] && rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+BENCH_SCENARIO=default
+# shellcheck source=scripts/bench/lib.sh
+source "$ROOT/scripts/bench/lib.sh"
 on_site() { docker exec -i default-aio "$@"; }
 
 echo "== $(date -u '+%F %T') UTC, commit $(git rev-parse --short HEAD), load average: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -43,7 +34,7 @@ molecule create -s default >"$WORK/create.log" 2>&1
 
 echo "== fresh converge (every task timed by the junit callback)"
 start=$(now)
-ANSIBLE_CALLBACKS_ENABLED=ansible.builtin.junit JUNIT_OUTPUT_DIR=$WORK/junit \
+ANSIBLE_CALLBACKS_ENABLED=ansible.builtin.junit JUNIT_OUTPUT_DIR=$WORK/junit JUNIT_HIDE_TASK_ARGUMENTS=yes \
     molecule converge -s default >"$WORK/converge.log" 2>&1 || { tail -n 40 "$WORK/converge.log"; exit 1; }
 converge=$(elapsed "$start" "$(now)")
 echo "fresh converge: $converge s wall"

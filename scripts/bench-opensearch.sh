@@ -26,21 +26,9 @@ BACKUP=search-backup
 INDEX=rdm-events-stats-record-view-2026-01
 REPO_DIR=/var/lib/opensearch-snapshots/invenio-search
 BACKUP_REPO=/var/backups/opensearch/$NODE/repository
-WORK=$(mktemp -d)
-
-cleanup() {
-    local rc=$?
-    echo "== destroying scenario search"
-    molecule destroy -s search >"$WORK/destroy.log" 2>&1 || { echo "molecule destroy failed, see $WORK/destroy.log"; rc=1; }
-    [ "$rc" -eq 0 ] && rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-mbps() { awk -v bytes="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", bytes / 1048576 / s; else print "-" }'; }
+BENCH_SCENARIO=search
+# shellcheck source=scripts/bench/lib.sh
+source "$ROOT/scripts/bench/lib.sh"
 on_node() { docker exec -i "$NODE" "$@"; }
 on_backup() { docker exec -i "$BACKUP" "$@"; }
 # curl as admin on the node; the password goes from the node's credential into a root-only netrc there.

@@ -30,21 +30,9 @@ PGDATA=/var/lib/postgresql/15/main
 PGUNIT=postgresql@15-main.service
 PGBIN=/usr/lib/postgresql/15/bin
 BENCHDB=bench
-WORK=$(mktemp -d)
-
-cleanup() {
-    local rc=$?
-    echo "== destroying scenario backup"
-    molecule destroy -s backup >"$WORK/destroy.log" 2>&1 || { echo "molecule destroy failed, see $WORK/destroy.log"; rc=1; }
-    [ "$rc" -eq 0 ] && rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-mbps() { awk -v bytes="$1" -v s="$2" 'BEGIN { printf "%.1f", bytes / 1048576 / s }'; }
+BENCH_SCENARIO=backup
+# shellcheck source=scripts/bench/lib.sh
+source "$ROOT/scripts/bench/lib.sh"
 on_db() { docker exec -i "$DB" "$@"; }
 on_repo() { docker exec -i "$REPO" "$@"; }
 sql() { on_db runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -d "${2:-postgres}" -c "$1"; }

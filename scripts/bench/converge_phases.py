@@ -36,8 +36,10 @@ def task_times(junit_dir):
     """(role : task, seconds) of every task run, from the junit callback's files."""
     for path in pathlib.Path(junit_dir).glob('*.xml'):
         for case in ElementTree.parse(path).getroot().iter('testcase'):
-            # names look like "[host] rdmops.invenio.role : Task name" (or a play-level task)
-            name = case.get('name').split('] ', 1)[-1].replace('rdmops.invenio.', '')
+            # "[host] Play name: rdmops.invenio.role : Task name" (arguments hidden by
+            # JUNIT_HIDE_TASK_ARGUMENTS), or a play-level task without a role
+            name = case.get('name')
+            name = name[name.index('rdmops.invenio.') + len('rdmops.invenio.'):] if 'rdmops.invenio.' in name else name
             yield name, float(case.get('time') or 0)
 
 

@@ -1,0 +1,18 @@
+# Shared by the benchmark scripts (sourced): a work directory, the scenario they measure on
+# destroyed whatever happens, and arithmetic on timings.
+#   BENCH_SCENARIO=name; source scripts/bench/lib.sh
+WORK=$(mktemp -d)
+
+bench_cleanup() {
+    local rc=$?
+    echo "== destroying scenario $BENCH_SCENARIO"
+    molecule destroy -s "$BENCH_SCENARIO" >"$WORK/destroy.log" 2>&1 || { echo "molecule destroy failed, see $WORK/destroy.log"; rc=1; }
+    [ "$rc" -eq 0 ] && rm -rf "$WORK"
+    exit "$rc"
+}
+trap bench_cleanup EXIT
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+mbps() { awk -v bytes="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", bytes / 1048576 / s; else print "-" }'; }
