@@ -168,7 +168,7 @@ def test_backup_timers_are_scheduled(repo):
     for kind in ('full', 'diff', 'incr'):
         timer = repo.service(f'pgbackrest-backup@{kind}.timer')
         assert timer.is_enabled and timer.is_running
-    assert 'Sun *-*-* 01:00:00' in repo.file('/etc/systemd/system/pgbackrest-backup@full.timer').content_string
+    assert 'OnCalendar=*-02-29 01:00:00' in repo.file('/etc/systemd/system/pgbackrest-backup@full.timer').content_string
 
 
 # --- playbooks ---------------------------------------------------------------------------------
