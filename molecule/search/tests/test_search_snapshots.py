@@ -56,7 +56,7 @@ def test_repository_is_registered_under_path_repo_and_writable(host):
 def test_timer_is_scheduled_and_units_are_sandboxed(host, systemd_exposure):
     timer = host.service("opensearch-snapshot.timer")
     assert timer.is_enabled and timer.is_running
-    assert "OnCalendar=*-*-* 02:30:00" in host.check_output("systemctl show -p TimersCalendar opensearch-snapshot.timer")
+    assert "OnCalendar=*-02-29 02:30:00" in host.check_output("systemctl show -p TimersCalendar opensearch-snapshot.timer")
     assert host.check_output("systemctl show -p NextElapseUSecRealtime --value opensearch-snapshot.timer")
     assert systemd_exposure(host, "opensearch-snapshot.service") <= SNAPSHOT_EXPOSURE_LIMIT
     assert systemd_exposure(host, "opensearch-snapshot-copy.service") <= COPY_EXPOSURE_LIMIT
