@@ -6,7 +6,7 @@
 #   3. request rates measured from this machine with wrk for BENCH_SECONDS each, against the site
 #      URL: GET /api/records, a record's landing page, and as the baseline of the same run, nginx
 #      answering alone (/nginx-health).
-# Creates and always destroys the scenario's container.
+# Creates the scenario's container and destroys it at the end (BENCH_KEEP=1 keeps it).
 # Usage: scripts/bench-app.sh (or: make bench-app). Tunables: BENCH_SECONDS (60), BENCH_CONNECTIONS (8).
 set -euo pipefail
 

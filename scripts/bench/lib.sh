@@ -1,10 +1,15 @@
 # Shared by the benchmark scripts (sourced): a work directory, the scenario they measure on
-# destroyed whatever happens, and arithmetic on timings.
+# destroyed whatever happens (unless BENCH_KEEP=1, to look at it afterwards), and arithmetic on
+# timings.
 #   BENCH_SCENARIO=name; source scripts/bench/lib.sh
 WORK=$(mktemp -d)
 
 bench_cleanup() {
     local rc=$?
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then
+        echo "== keeping scenario $BENCH_SCENARIO (BENCH_KEEP=1) and the logs in $WORK"
+        exit "$rc"
+    fi
     echo "== destroying scenario $BENCH_SCENARIO"
     molecule destroy -s "$BENCH_SCENARIO" >"$WORK/destroy.log" 2>&1 || { echo "molecule destroy failed, see $WORK/destroy.log"; rc=1; }
     [ "$rc" -eq 0 ] && rm -rf "$WORK"

@@ -3,11 +3,11 @@ draft, a 10 MB file up and down, publish, find, edit, new version, delete a draf
 run in file order; each builds on the record of the one before."""
 import hashlib
 import os
-import time
 
 import pytest
 
 import rdm_site
+from records import draft_body, eventually, ok, search_ids
 
 FILE_KEY = 'measurements.bin'
 FILE_SIZE = 10 * 1024 * 1024 + 17
@@ -16,34 +16,6 @@ NEW_TITLE = 'Lake temperatures (revised), rdmops acceptance test'
 
 # What the tests share, in the order they create it.
 state = {}
-
-
-def metadata(title):
-    return {
-        'resource_type': {'id': 'dataset'},
-        'title': title,
-        'publication_date': '2026-11-29',
-        'creators': [{'person_or_org': {'type': 'personal', 'family_name': 'Tester', 'given_name': 'Ada'}}],
-    }
-
-
-def draft_body(title):
-    return {'access': {'record': 'public', 'files': 'public'}, 'files': {'enabled': True}, 'metadata': metadata(title)}
-
-
-def ok(response, *statuses):
-    assert response.status_code in statuses, f'{response.request.method} {response.url}: {response.status_code} {response.text[:2000]}'
-    return response.json() if response.content and 'json' in response.headers.get('content-type', '') else response
-
-
-def eventually(check, timeout=60, interval=2):
-    """Search sees a change after the index refreshes: ask until it does, within a bound."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(interval)
 
 
 @pytest.fixture(scope='module')
@@ -87,8 +59,7 @@ def test_the_landing_page_shows_the_title(anonymous):
 
 def test_the_search_api_finds_the_record(anonymous):
     def hits():
-        found = ok(anonymous.get(f'{rdm_site.API_URL}/records', params={'q': f'"{TITLE}"'}), 200)
-        return [hit['id'] for hit in found['hits']['hits']]
+        return search_ids(anonymous, rdm_site.API_URL, f'"{TITLE}"')
     assert state['id'] in eventually(lambda: state['id'] in hits() and hits()), 'the published record never appeared in search'
 
 
