@@ -3,21 +3,16 @@
 #   1. a fresh converge, its wall time split into Debian packages, the Python install, the asset
 #      build, initialisation (with the tasks it queues) and the rest, from Ansible's junit callback;
 #   2. the idempotent re-converge (Molecule's idempotence step);
-#   3. request rates measured from this machine with wrk for BENCH_SECONDS each, against the site
-#      URL: GET /api/records, a record's landing page, and as the baseline of the same run, nginx
-#      answering alone (/nginx-health).
+#   3. request rates measured from this machine with wrk (scripts/bench/app-rates.sh): GET
+#      /api/records and a record's landing page against nginx answering alone in the same run.
 # Creates the scenario's container and destroys it at the end (BENCH_KEEP=1 keeps it).
 # Usage: scripts/bench-app.sh (or: make bench-app). Tunables: BENCH_SECONDS (60), BENCH_CONNECTIONS (8).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SECONDS_LOAD=${BENCH_SECONDS:-60}
-CONNECTIONS=${BENCH_CONNECTIONS:-8}
 PORT=${RDMOPS_TEST_HTTPS_PORT:-8444}
 SITE=https://localhost:$PORT
-
-command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 
 export RDMOPS_BASE_IMAGE RDMOPS_OPENSEARCH_ARCHIVE
 RDMOPS_BASE_IMAGE=$(scripts/build-base-image.sh bookworm)
@@ -55,24 +50,5 @@ record=$(api -X POST "$SITE/api/records" -d '{"access": {"record": "public", "fi
 api -X POST "$SITE/api/records/$record/draft/actions/publish" >/dev/null
 echo "record $record"
 
-uwsgi=$(on_site sh -c "grep -hE '^(processes|threads)' /etc/invenio-rdm/uwsgi-api.ini | tr '\n' ' '")
-echo "== request rates, $SECONDS_LOAD s each, $CONNECTIONS connections, 2 wrk threads (uWSGI per application: $uwsgi)"
-rate() {
-    local label=$1 url=$2
-    wrk --threads 2 --connections "$CONNECTIONS" --duration "${SECONDS_LOAD}s" --latency "$url" >"$WORK/wrk.txt"
-    local rps p50 p99 errors
-    rps=$(awk '/^Requests\/sec/ {print $2}' "$WORK/wrk.txt")
-    p50=$(awk '$1 == "50%" {print $2}' "$WORK/wrk.txt")
-    p99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk.txt")
-    errors=$(awk '/Non-2xx or 3xx responses/ {print $NF}' "$WORK/wrk.txt")
-    printf '%-34s %9s req/s  p50 %8s  p99 %8s  non-2xx %s\n' "$label" "$rps" "$p50" "$p99" "${errors:-0}"
-    echo "$rps"  >"$WORK/rate-$label"
-}
-rate baseline-nginx-health "$SITE/nginx-health"
-rate api-records "$SITE/api/records"
-rate landing-page "$SITE/records/$record"
-base=$(cat "$WORK/rate-baseline-nginx-health")
-for label in api-records landing-page; do
-    awk -v r="$(cat "$WORK/rate-$label")" -v b="$base" -v l="$label" 'BEGIN { printf "%-34s %.4f of the nginx baseline (1/%.0f)\n", l, r / b, b / r }'
-done
+scripts/bench/app-rates.sh "$SITE" "$record"
 echo "== done $(date -u '+%F %T') UTC, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
