@@ -17,8 +17,6 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-export PATH="$ROOT/.venv/bin:$PATH"
-export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-/root/.cache/rdmops-invenio/collections}"
 
 MIN_BYTES=${BENCH_MIN_BYTES:-1073741824}
 NODE=search-node

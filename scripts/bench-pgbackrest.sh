@@ -16,8 +16,6 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-export PATH="$ROOT/.venv/bin:$PATH"
-export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-/root/.cache/rdmops-invenio/collections}"
 
 SCALE=${BENCH_SCALE:-72}
 RATE=${BENCH_RATE:-50}

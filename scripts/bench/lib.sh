@@ -1,7 +1,11 @@
 # Shared by the benchmark scripts (sourced): a work directory, the scenario they measure on
 # destroyed whatever happens (unless BENCH_KEEP=1, to look at it afterwards), and arithmetic on
 # timings.
-#   BENCH_SCENARIO=name; source scripts/bench/lib.sh
+#   ROOT=<checkout>; BENCH_SCENARIO=name; source scripts/bench/lib.sh
+
+# The project's toolchain and collection link, also when a script runs without make.
+export PATH="$ROOT/.venv/bin:$PATH"
+export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-${RDMOPS_CACHE:-$HOME/.cache/rdmops-invenio}/collections}"
 WORK=$(mktemp -d)
 
 bench_cleanup() {
