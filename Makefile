@@ -6,7 +6,8 @@ SHELL := /bin/bash
 export RDMOPS_CACHE ?= $(HOME)/.cache/rdmops-invenio
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
-export ANSIBLE_COLLECTIONS_PATH := $(RDMOPS_CACHE)/collections
+# Per checkout: two checkouts (worktrees) side by side must not point one link at each other.
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 export ARTIFACTS ?= $(CURDIR)/artifacts
 SCENARIOS ?= credentials services backup search default
 COLLECTION_LINK := $(ANSIBLE_COLLECTIONS_PATH)/ansible_collections/rdmops/invenio
@@ -20,14 +21,13 @@ $(VENV)/.ok: requirements.txt scripts/venv.sh
 	touch $@
 
 # The roles and plugins are addressed as rdmops.invenio.*: make this checkout that collection.
-# ansible-lint installs a copy into its cache (~/.ansible, or ./.ansible once that exists) unless
-# it finds a link to this directory there; a copy would go stale.
-LINT_COLLECTION_LINKS := $(HOME)/.ansible/collections/ansible_collections/rdmops/invenio \
-                         $(CURDIR)/.ansible/collections/ansible_collections/rdmops/invenio
+# ansible-lint installs a copy into its cache ($ANSIBLE_HOME, by default ~/.ansible) unless it
+# finds a link to this directory there; a copy would go stale, a shared one would be another checkout's.
+LINT_COLLECTION_LINK := $(CURDIR)/.ansible/collections/ansible_collections/rdmops/invenio
 collection:
 	mkdir -p $(dir $(COLLECTION_LINK))
 	ln -sfn $(CURDIR) $(COLLECTION_LINK)
-	for link in $(LINT_COLLECTION_LINKS); do mkdir -p $$(dirname $$link); rm -rf $$link; ln -s $(CURDIR) $$link; done
+	mkdir -p $(dir $(LINT_COLLECTION_LINK)); rm -rf $(LINT_COLLECTION_LINK); ln -s $(CURDIR) $(LINT_COLLECTION_LINK)
 
 host:
 	scripts/timed.sh "host bootstrap (docker, debootstrap)" scripts/host-bootstrap.sh
@@ -44,7 +44,7 @@ check: lint unit sanity
 PYTHON_OUTSIDE_PLUGINS := tests molecule scripts
 lint: venv collection
 	scripts/timed.sh "yamllint" yamllint -s .
-	scripts/timed.sh "ansible-lint" ansible-lint
+	ANSIBLE_HOME=$(CURDIR)/.ansible scripts/timed.sh "ansible-lint" ansible-lint
 	scripts/timed.sh "pyflakes + pycodestyle" sh -c 'python -m pyflakes $(PYTHON_OUTSIDE_PLUGINS) && \
 	  python -m pycodestyle --max-line-length=160 $(PYTHON_OUTSIDE_PLUGINS)'
 

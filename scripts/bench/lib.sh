@@ -5,7 +5,7 @@
 
 # The project's toolchain and collection link, also when a script runs without make.
 export PATH="$ROOT/.venv/bin:$PATH"
-export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-${RDMOPS_CACHE:-$HOME/.cache/rdmops-invenio}/collections}"
+export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-$ROOT/.cache/collections}"
 WORK=$(mktemp -d)
 
 bench_cleanup() {

@@ -234,7 +234,7 @@ class ModuleRunner(object):
         if not os.path.exists(self.playbook_cmd):
             self.playbook_cmd = shutil.which('ansible-playbook')
         self.env = dict(os.environ)
-        self.env.setdefault('ANSIBLE_COLLECTIONS_PATH', os.path.expanduser('~/.cache/rdmops-invenio/collections'))
+        self.env.setdefault('ANSIBLE_COLLECTIONS_PATH', os.path.join(REPO_ROOT, '.cache', 'collections'))
         self.env.update({
             'ANSIBLE_STDOUT_CALLBACK': 'ansible.builtin.json',
             'ANSIBLE_NOCOLOR': '1',

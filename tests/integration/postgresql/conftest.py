@@ -127,7 +127,7 @@ class Cluster:
         env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK='json', ANSIBLE_LOCALHOST_WARNING='false',
                    ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_NOCOLOR='1')
         env[PASSWORD_ENV] = password if password is not None else self.password
-        env.setdefault('ANSIBLE_COLLECTIONS_PATH', os.path.expanduser('~/.cache/rdmops-invenio/collections'))
+        env.setdefault('ANSIBLE_COLLECTIONS_PATH', os.path.join(REPO, '.cache', 'collections'))
         bindir = os.path.dirname(sys.executable)
         env['PATH'] = bindir + os.pathsep + env.get('PATH', '')
         proc = subprocess.run([os.path.join(bindir, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
