@@ -1,4 +1,4 @@
-"""The common role: every server has the base packages, trusts the listed CAs, keeps a persistent
+"""The base role: every server has the base packages, trusts the listed CAs, keeps a persistent
 journal, synchronises time and installs Debian security updates (and only those) unattended."""
 import os
 
@@ -10,7 +10,7 @@ testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_ho
 
 BASE_PACKAGES = ["acl", "ca-certificates", "curl", "gnupg", "iproute2", "procps", "python3-apt",
                  "systemd-timesyncd", "unattended-upgrades"]
-CA_MANIFEST = "/var/lib/rdmops/common/extra-ca-certificates"
+CA_MANIFEST = "/var/lib/rdmops/base/extra-ca-certificates"
 
 
 @pytest.mark.parametrize("name", BASE_PACKAGES)
@@ -19,7 +19,7 @@ def test_base_package_is_installed(host, name):
 
 
 def test_listed_ca_certificates_are_in_the_system_bundle(host):
-    listed = host.ansible.get_variables()["common_extra_ca_certificates"]
+    listed = host.ansible.get_variables()["base_extra_ca_certificates"]
     assert listed, "the scenario must list a CA certificate for this test to check anything"
     bundle = host.file("/etc/ssl/certs/ca-certificates.crt").content_string.replace("\n", "")
     recorded = host.file(CA_MANIFEST).content_string.splitlines()
@@ -30,7 +30,7 @@ def test_listed_ca_certificates_are_in_the_system_bundle(host):
 
 
 def test_service_users_have_no_password_and_no_shell(host):
-    users = host.ansible.get_variables()["common_service_users"]
+    users = host.ansible.get_variables()["base_service_users"]
     assert users, "the scenario must define service users for this test to check anything"
     for user in users:
         account = host.user(user["name"])
@@ -46,7 +46,7 @@ def test_journal_is_persistent(host):
     # Later files win: the last assignment of each key is the one journald uses.
     effective = dict(line.split("=", 1) for line in config.splitlines() if "=" in line and not line.startswith("#"))
     assert effective["Storage"] == "persistent"
-    assert effective["SystemMaxUse"] == host.ansible.get_variables().get("common_journald_max_use", "1G")
+    assert effective["SystemMaxUse"] == host.ansible.get_variables().get("base_journald_max_use", "1G")
     # journald really writes there, not to the volatile /run/log/journal.
     assert "File path: /var/log/journal/" in host.check_output("journalctl --header")
 
