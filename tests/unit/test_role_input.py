@@ -10,13 +10,13 @@ import textwrap
 import pytest
 
 SECRET = "input-test-password-0123456789"
+# The controller's secret store each run gets: the secrets the roles read, and one too short.
+STORE = {"postgresql_invenio_password": SECRET, "rabbitmq_invenio_password": SECRET, "opensearch_admin_password": SECRET,
+         "opensearch_invenio_password": SECRET, "opensearch_snapshot_password": SECRET, "short_secret": "short"}
 BASE = {
-    "postgresql": {"postgresql_invenio_password": SECRET},
-    "rabbitmq": {"rabbitmq_invenio_password": SECRET},
     # any existing file passes the local-archive check, so later checks are reached
     "invenio_rdm": {"invenio_rdm_site_url": "https://data.example.org", "invenio_rdm_admin_email": "rdm-admin@example.org"},
-    "opensearch": {"opensearch_install_method": "local", "opensearch_archive_local_path": os.path.abspath(__file__),
-                   "opensearch_admin_password": SECRET, "opensearch_invenio_password": SECRET},
+    "opensearch": {"opensearch_install_method": "local", "opensearch_archive_local_path": os.path.abspath(__file__)},
 }
 
 CASES = [
@@ -28,13 +28,13 @@ CASES = [
     ("invenio_rdm", {"invenio_rdm_version": "13.0.9"}, ["No hash-locked requirements for invenio-app-rdm 13.0.9", "invenio_rdm_requirements_file"]),
     ("postgresql", {"postgresql_port": "five-four-three-two"}, ["postgresql_port"]),
     ("postgresql", {"postgresql_allowed_clients": ["10.0.0.300/33"]}, ["postgresql_allowed_clients", "10.0.0.300/33"]),
-    ("postgresql", {"postgresql_invenio_password": None}, ["postgresql_invenio_password"]),
+    ("postgresql", {"postgresql_invenio_password_credential": "no_such_secret"}, ["no_such_secret", "missing from"]),
     ("redis", {"redis_port": "not-a-port"}, ["redis_port"]),
-    ("rabbitmq", {"rabbitmq_invenio_password": None}, ["rabbitmq_invenio_password"]),
+    ("rabbitmq", {"rabbitmq_invenio_password_credential": "short_secret"}, ["short_secret", "shorter than 16 characters"]),
     ("nginx", {"nginx_tls_mode": "letsencrypt"}, ["nginx_tls_mode", "selfsigned"]),
     ("nginx", {"nginx_tls_mode": "provided"}, ["nginx_tls_certificate"]),
-    ("common", {"common_extra_ca_certificates": [{"name": "site-ca", "pem": "not a certificate"}]},
-     ["common_extra_ca_certificates", "site-ca"]),
+    ("base", {"base_extra_ca_certificates": [{"name": "site-ca", "pem": "not a certificate"}]},
+     ["base_extra_ca_certificates", "site-ca"]),
     ("credentials", {"credentials_secrets": [{"name": "bad name!", "groups": ["invenio_app"]}]},
      ["credentials_secrets", "bad name!"]),
     ("opensearch", {"opensearch_install_method": "ftp"}, ["opensearch_install_method", "url, local", "ftp"]),
@@ -46,8 +46,8 @@ CASES = [
     ("opensearch", {"opensearch_archive_local_path": "/nonexistent/os.tar.gz"},
      ["opensearch_archive_local_path", "/nonexistent/os.tar.gz", "not a file on the controller"]),
     ("opensearch", {"opensearch_http_port": "ninety-two-hundred"}, ["opensearch_http_port"]),
-    ("opensearch", {"opensearch_admin_password": None}, ["opensearch_admin_password"]),
-    ("opensearch", {"opensearch_invenio_password": "short"}, ["opensearch_invenio_password", "at least 12 characters"]),
+    ("opensearch", {"opensearch_admin_password_credential": "no_such_secret"}, ["no_such_secret", "missing from"]),
+    ("opensearch", {"opensearch_invenio_password_credential": "short_secret"}, ["short_secret", "shorter than 12 characters"]),
     ("opensearch", {"opensearch_heap_size": "2GB"}, ["opensearch_heap_size", "2GB", "number followed by m or g"]),
     ("opensearch", {"opensearch_heap_size": "512"}, ["opensearch_heap_size", "number followed by m or g"]),
     ("opensearch", {"opensearch_heap_size": "100000g"}, ["opensearch_heap_size", "100000g", "MB of RAM"]),
@@ -55,7 +55,11 @@ CASES = [
 
 
 def run_role(tmp_path, role, role_vars):
-    role_vars = {k: v for k, v in {**BASE.get(role, {}), **role_vars}.items() if v is not None}
+    store = tmp_path / "credentials"
+    store.mkdir()
+    for name, value in STORE.items():
+        (store / name).write_text(value)
+    role_vars = {k: v for k, v in {"credentials_store_dir": str(store), **BASE.get(role, {}), **role_vars}.items() if v is not None}
     playbook = tmp_path / "play.yml"
     playbook.write_text(textwrap.dedent(f"""\
         - hosts: localhost
@@ -80,14 +84,18 @@ def test_bad_input_fails_early_naming_the_variable(tmp_path, role, role_vars, ex
     for text in expected:
         assert text in output, output
     assert "changed:" not in output, output
-    # nothing past validation ran: the only role tasks reported are the argument check and validate.yml
+    # nothing past validation ran: the only role tasks reported are the argument check, validate.yml
+    # and the credentials role's check of the secrets the role reads
     ran = [line for line in output.splitlines() if line.startswith("TASK [rdmops.invenio.")]
-    assert all("Validating arguments" in line or role_task_is_validation(role, line) for line in ran), ran
+    assert all("Validating arguments" in line or role_task_is_validation(role, line) or role_task_is_validation("credentials", line, "require.yml")
+               for line in ran), ran
     assert SECRET not in output
 
 
-def role_task_is_validation(role, task_line):
+def role_task_is_validation(role, task_line, tasks_file="validate.yml"):
+    if not task_line.startswith(f"TASK [rdmops.invenio.{role} : "):
+        return False
     name = task_line.split(" : ", 1)[-1].rstrip("* ]").strip()
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "roles", role, "tasks", "validate.yml")
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "roles", role, "tasks", tasks_file)
     with open(path, encoding="utf-8") as handle:
         return name in handle.read()
