@@ -256,6 +256,8 @@ def resolve_snapshot_name(name, now):
 # --------------------------------------------------------------------------------------------
 
 _AGE_UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
+# States of a snapshot still being taken; retention never deletes one of these.
+RUNNING_STATES = ('IN_PROGRESS', 'STARTED', 'INIT')
 
 
 def parse_age(text):
@@ -266,15 +268,31 @@ def parse_age(text):
     return int(match.group(1)) * _AGE_UNITS[match.group(2)]
 
 
+def retention_rules(keep_last=None, max_age=None):
+    """Validate retention settings; return (keep_last, max_age_seconds), None meaning no such rule.
+
+    keep_last counts snapshots and must be 1 or more when given; max_age is a time value ('30d').
+    An empty max_age is no age rule. At least one rule must be given: retention without a rule
+    would delete nothing, which is never what a caller asking for retention meant.
+    """
+    if keep_last is not None and (isinstance(keep_last, bool) or int(keep_last) < 1):
+        raise ValueError('keep_last must be 1 or more (the newest successful snapshot is always kept); '
+                         'leave it out for no count limit, got %r' % (keep_last,))
+    max_age_seconds = parse_age(max_age) if max_age not in (None, '') else None
+    if keep_last is None and max_age_seconds is None:
+        raise ValueError('retention needs keep_last and/or max_age: with neither, nothing would ever be deleted')
+    return (int(keep_last) if keep_last is not None else None), max_age_seconds
+
+
 def select_for_pruning(snapshots, now_ms, keep_last=None, max_age_seconds=None, name_prefix=None):
     """Decide which snapshots retention deletes.
 
     snapshots: the list GET /_snapshot/{repo}/_all returns (dicts with snapshot, state,
     start_time_in_millis). Only snapshots whose name starts with name_prefix take part.
     A snapshot is deleted when it is not among the keep_last newest, or when it started more
-    than max_age_seconds before now_ms; either rule suffices. Snapshots still running are
-    never deleted, nor is the newest SUCCESS snapshot. Returns (delete, keep): name lists,
-    newest first.
+    than max_age_seconds before now_ms; either rule suffices. Snapshots still running (any of
+    RUNNING_STATES) are never deleted, nor is the newest SUCCESS snapshot. Returns (delete,
+    keep): name lists, newest first.
     """
     candidates = [snap for snap in snapshots if not name_prefix or snap.get('snapshot', '').startswith(name_prefix)]
     candidates.sort(key=lambda snap: (snap.get('start_time_in_millis') or 0, snap.get('snapshot')), reverse=True)
@@ -284,7 +302,7 @@ def select_for_pruning(snapshots, now_ms, keep_last=None, max_age_seconds=None, 
         name = snap.get('snapshot')
         too_many = keep_last is not None and rank >= keep_last
         too_old = max_age_seconds is not None and (now_ms - (snap.get('start_time_in_millis') or now_ms)) > max_age_seconds * 1000
-        protected = name == newest_success or snap.get('state') == 'IN_PROGRESS'
+        protected = name == newest_success or snap.get('state') in RUNNING_STATES
         if (too_many or too_old) and not protected:
             delete.append(name)
         else:

@@ -296,10 +296,10 @@ from ansible_collections.rdmops.invenio.plugins.module_utils.opensearch_client i
 )
 from ansible_collections.rdmops.invenio.plugins.module_utils.opensearch_snapshots import (
     DateMathError,
-    parse_age,
     plan_restore,
     resolve_snapshot_name,
     restore_targets,
+    retention_rules,
     select_for_pruning,
 )
 
@@ -510,16 +510,12 @@ class SnapshotModule(object):
         return result
 
     def pruned(self):
-        max_age = None
-        if self.params['max_age']:
-            try:
-                max_age = parse_age(self.params['max_age'])
-            except ValueError as error:
-                self.fail(str(error))
-        if self.params['keep_last'] is not None and self.params['keep_last'] < 1:
-            self.fail('keep_last must be 1 or more (the newest successful snapshot is always kept).')
+        try:
+            keep_last, max_age = retention_rules(self.params['keep_last'], self.params['max_age'])
+        except ValueError as error:
+            self.fail(str(error))
         snapshots = self.list_snapshots()
-        delete, keep = select_for_pruning(snapshots, int(time.time() * 1000), keep_last=self.params['keep_last'],
+        delete, keep = select_for_pruning(snapshots, int(time.time() * 1000), keep_last=keep_last,
                                           max_age_seconds=max_age, name_prefix=self.params['name_prefix'])
         result = dict(changed=bool(delete), deleted=delete, kept=keep,
                       diff=dict(before=dict(snapshots=sorted(delete + keep)), after=dict(snapshots=sorted(keep))))

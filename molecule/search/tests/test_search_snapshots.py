@@ -64,7 +64,7 @@ def test_timer_is_scheduled_and_units_are_sandboxed(host, systemd_exposure):
 
 def test_snapshot_password_reaches_the_job_only_as_an_encrypted_credential(host):
     password = secret("opensearch_snapshot_password")
-    unit = host.file("/etc/systemd/system/opensearch-snapshot.service").content_string
+    unit = host.check_output("systemctl cat opensearch-snapshot.service")
     assert "LoadCredentialEncrypted=opensearch_snapshot_password" in unit
     assert "DynamicUser=yes" in unit
     shown = host.check_output("systemctl show -p Environment -p ExecStart -p User opensearch-snapshot.service")
@@ -119,7 +119,7 @@ def test_snapshot_module_then_restore_play_bring_back_identical_documents(host, 
     assert info["data_streams"] == [JOB_LOGS]
 
     delete_stats_indices(host)
-    playbook("playbooks/restore-search.yml", "-e", "restore_search_confirm=true", restore_search_snapshot=name)
+    playbook("playbooks/restore-search.yml", "-e", "restore_search_confirm=true", opensearch_snapshots_restore_snapshot=name)
     after = contents(host)
     assert {n: c for n, (c, _) in after.items()} == {n: c for n, (c, _) in loaded.items()}
     assert after == loaded
@@ -133,14 +133,14 @@ def test_restore_play_never_replaces_an_open_index_unless_asked(host, loaded):
     api(host, "POST", f"/{index}/_doc/testinfra-extra?refresh=true", {"seq": 10000, "recid": "new-since-snapshot"})
     try:
         run = playbook("playbooks/restore-search.yml", "-e", "restore_search_confirm=true", check=False,
-                       restore_search_snapshot=name)
+                       opensearch_snapshots_restore_snapshot=name)
         assert run.returncode != 0
         output = run.stdout + run.stderr
         assert index in output and "existing_index" in output, output[-3000:]
         assert api(host, "GET", f"/{index}/_count")["count"] == STATS_INDICES[index] + 1, "an index was touched"
         # asked to: the open indices are closed and replaced by the snapshot's copy
-        playbook("playbooks/restore-search.yml", "-e", "restore_search_confirm=true", restore_search_snapshot=name,
-                 restore_search_existing_index="close", restore_search_indices=[f"{PREFIX}events-stats-*"])
+        playbook("playbooks/restore-search.yml", "-e", "restore_search_confirm=true", opensearch_snapshots_restore_snapshot=name,
+                 opensearch_snapshots_restore_existing_index="close", opensearch_snapshots_restore_indices=[f"{PREFIX}events-stats-*"])
         assert api(host, "GET", f"/{index}/_count")["count"] == STATS_INDICES[index]
     finally:
         curl(host, "DELETE", f"/{index}/_doc/testinfra-extra?refresh=true")
@@ -149,7 +149,7 @@ def test_restore_play_never_replaces_an_open_index_unless_asked(host, loaded):
 
 def test_restore_play_names_the_snapshots_when_the_named_one_does_not_exist(host, loaded):
     run = playbook("playbooks/restore-search.yml", "-e", "restore_search_confirm=true", check=False,
-                   restore_search_snapshot="no-such-snapshot")
+                   opensearch_snapshots_restore_snapshot="no-such-snapshot")
     output = run.stdout + run.stderr
     assert run.returncode != 0
     assert "no-such-snapshot is not a successful snapshot" in output and "testinfra-module-" in output, output[-3000:]
@@ -204,7 +204,7 @@ def test_retention_keeps_the_newest_and_the_copy_follows(host, backup, loaded):
     for _ in range(4):
         assert run_snapshot_service(host).rc == 0
     scheduled = [s for s in snapshots(host) if s["snapshot"].startswith(SCHEDULED)]
-    assert len(scheduled) == 3, [s["snapshot"] for s in scheduled]   # opensearch_snapshot_keep_last: 3
+    assert len(scheduled) == 3, [s["snapshot"] for s in scheduled]   # opensearch_snapshots_keep_last: 3
     assert any(s["snapshot"].startswith("testinfra-module-") for s in snapshots(host)), "retention touched another prefix"
     assert wait_for_copy(host) == "success"
     copied = backup.check_output(f"ls {BACKUP_ROOT}/repository | grep -c '^snap-'")
@@ -216,7 +216,7 @@ def test_retention_keeps_the_newest_and_the_copy_follows(host, backup, loaded):
     # an age limit prunes everything but the newest successful snapshot
     time.sleep(2)
     dropin = "/run/systemd/system/opensearch-snapshot.service.d"
-    host.run(f"mkdir -p {dropin} && printf '[Service]\\nExecStart=\\nExecStart=/usr/bin/python3 /usr/local/libexec/opensearch-snapshot "
+    host.run(f"mkdir -p {dropin} && printf '[Service]\\nExecStart=\\nExecStart=/usr/bin/python3 /usr/local/libexec/rdmops/opensearch-snapshot "
              f"--config /etc/opensearch-snapshot/snapshot.conf snapshot --max-age 1s\\n' > {dropin}/testinfra.conf && systemctl daemon-reload")
     try:
         assert run_snapshot_service(host).rc == 0
@@ -231,7 +231,7 @@ def test_restore_play_restores_from_the_backup_hosts_copy(host, loaded):
     assert wait_for_copy(host) == "success"
     newest = [s for s in snapshots(host) if s["snapshot"].startswith(SCHEDULED)][-1]["snapshot"]
     delete_stats_indices(host)
-    run = playbook("playbooks/restore-search.yml", "-e", "restore_search_confirm=true", restore_search_source="backup")
+    run = playbook("playbooks/restore-search.yml", "-e", "restore_search_confirm=true", opensearch_snapshots_restore_source="backup")
     assert f"{REPOSITORY}-from-backup/{newest}" in run.stdout, run.stdout[-3000:]
     assert contents(host) == loaded
     from_backup = api(host, "GET", f"/_snapshot/{REPOSITORY}-from-backup")[f"{REPOSITORY}-from-backup"]
@@ -267,12 +267,12 @@ def test_repository_module_rejects_bad_inputs_clearly(host, tmp_path):
 
 
 ROLE_CASES = {
-    "location outside path.repo": ["opensearch_snapshot_repository_location", "/var/tmp/testinfra-elsewhere", "path.repo"],
+    "location outside path.repo": ["opensearch_snapshots_repository_location", "/var/tmp/testinfra-elsewhere", "path.repo"],
     "no location": ["opensearch_path_repo", "no location"],
-    "short snapshot password": ["opensearch_snapshot_password", "at least 12 characters"],
-    "age without unit": ["opensearch_snapshot_max_age", "'30'"],
-    "schedule systemd cannot parse": ["opensearch_snapshot_on_calendar", "every night at half past two"],
-    "backup host outside the inventory": ["opensearch_snapshot_backup_host", "nosuchhost"],
+    "short snapshot password": ["testinfra_short_password", "shorter than 12 characters"],
+    "age without unit": ["opensearch_snapshots_max_age", "'30'"],
+    "schedule systemd cannot parse": ["opensearch_snapshots_on_calendar", "every night at half past two"],
+    "backup host outside the inventory": ["opensearch_snapshots_backup_host", "nosuchhost"],
 }
 
 
@@ -281,8 +281,10 @@ def test_role_stops_at_validation_on_bad_snapshot_settings(host, tmp_path):
     playbook(str(FILES / "role_bad_inputs.yml"), "--check", result_file=str(result_file))
     outcome = json.loads(result_file.read_text())
     assert set(outcome) == set(ROLE_CASES)
-    with open(os.path.join(PROJECT, "roles", "opensearch", "tasks", "validate.yml"), encoding="utf-8") as handle:
-        validation = handle.read()
+    validation = ""
+    for path in (("opensearch_snapshots", "tasks", "validate.yml"), ("credentials", "tasks", "require.yml")):
+        with open(os.path.join(PROJECT, "roles", *path), encoding="utf-8") as handle:
+            validation += handle.read()
     for case, expected in ROLE_CASES.items():
         assert outcome[case]["failed"], (case, outcome[case])
         assert outcome[case]["task"] in validation, (case, outcome[case]["task"])
