@@ -15,7 +15,9 @@ fi
 pip_version=$(grep -oP "pip='\K[0-9.]+" "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py)
 mkdir -p ~/.ansible/test/cache
 cp "$top/scripts/ansible_test_get_pip.py" ~/.ansible/test/cache/get_pip_${pip_version//./_}.py
-dest=$top/.cache/sanity/ansible_collections/rdmops/invenio
+# Outside the checkout (ansible-test would take the checkout's git root for the collection's),
+# one copy per checkout so that two checkouts side by side do not share it.
+dest=$cache/sanity/$(printf %s "$top" | sha256sum | cut -c1-12)/ansible_collections/rdmops/invenio
 rm -rf "$dest"
 mkdir -p "$dest"
 (cd "$top" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - --ignore-failed-read 2>/dev/null) | tar -xf - -C "$dest"
