@@ -25,7 +25,7 @@ CASES = [
     ("invenio_rdm", {"invenio_rdm_admin_email": None}, ["invenio_rdm_admin_email"]),
     ("invenio_rdm", {"invenio_rdm_admin_email": "admin"}, ["invenio_rdm_admin_email", "'admin'"]),
     ("invenio_rdm", {"invenio_rdm_version": "14.0.5"}, ["invenio_rdm_version 14.0.5 is not supported", "13.x"]),
-    ("invenio_rdm", {"invenio_rdm_version": "13.0.9"}, ["No hash-locked requirements for invenio-app-rdm 13.0.9", "invenio_rdm_requirements_file"]),
+    ("invenio_rdm", {"invenio_rdm_version": "13.0.8"}, ["No hash-locked requirements for invenio-app-rdm 13.0.8", "invenio_rdm_requirements_file"]),
     ("postgresql", {"postgresql_port": "five-four-three-two"}, ["postgresql_port"]),
     ("postgresql", {"postgresql_allowed_clients": ["10.0.0.300/33"]}, ["postgresql_allowed_clients", "10.0.0.300/33"]),
     ("postgresql", {"postgresql_invenio_password_credential": "no_such_secret"}, ["no_such_secret", "missing from"]),
