@@ -94,6 +94,49 @@ def normalize_setting(name, value):
     return str(value)
 
 
+# The unit the module keeps a duration-valued setting in (parse_duration_seconds returns seconds).
+_MODULE_UNITS = {'archive_timeout': 's'}
+
+
+def _in_server_unit(name, value, unit):
+    """value (module unit) expressed in the unit pg_settings reports for the setting, rounded like the server."""
+    module_unit = _MODULE_UNITS.get(name)
+    if not module_unit or not unit or unit == module_unit or unit not in _TIME_UNITS_IN_SECONDS:
+        return value
+    scaled = value * _TIME_UNITS_IN_SECONDS[module_unit] / _TIME_UNITS_IN_SECONDS[unit]
+    return int(scaled + 0.5)
+
+
+def check_server_limits(wanted, limits):
+    """Refuse a wanted value that the server's own limits rule out, before anything is written.
+
+    wanted: {setting: normalized value} from desired_settings().
+    limits: {setting: {'vartype', 'unit', 'min_val', 'max_val', 'enumvals'}} as pg_settings reports them.
+    ALTER SYSTEM commits each statement on its own, so a value refused half-way would leave the earlier ones
+    written. Checks that live in server code (check hooks) are not visible here; the module undoes what it wrote
+    when one of those refuses a value.
+    """
+    for name in MANAGED_SETTINGS:
+        if name not in wanted or name not in limits:
+            continue
+        row = limits[name]
+        value = wanted[name]
+        vartype = row.get('vartype')
+        if vartype == 'enum':
+            allowed = list(row.get('enumvals') or [])
+            if allowed and str(value) not in allowed:
+                raise InvalidValue('%s = %s is not accepted by this server, which allows one of: %s; nothing was changed'
+                                   % (name, value, ', '.join(allowed)))
+        elif vartype in ('integer', 'real') and row.get('min_val') is not None and row.get('max_val') is not None:
+            unit = row.get('unit') or ''
+            number = _in_server_unit(name, value, unit)
+            low, high = float(row['min_val']), float(row['max_val'])
+            if not low <= number <= high:
+                shown = ('%s %s' % (number, unit)).strip()
+                raise InvalidValue('%s = %s is outside the range this server accepts, %s .. %s%s; nothing was changed'
+                                   % (name, shown, row['min_val'], row['max_val'], (' ' + unit) if unit else ''))
+
+
 def pgbackrest_archive_command(stanza):
     if not stanza or not _STANZA.match(stanza):
         raise InvalidValue('pgbackrest_stanza must be a pgBackRest stanza name (letters, digits, "_", "-", "."), got %r'

@@ -253,6 +253,7 @@ from ansible_collections.rdmops.invenio.plugins.module_utils.wal_archiving impor
     apply_changes,
     archiver_status,
     archiving_active,
+    check_server_limits,
     check_startable,
     command_warnings,
     compute_changes,
@@ -272,10 +273,10 @@ if psycopg is not None:
 
 def read_settings(cursor):
     """pg_settings rows and, when readable, the configured values from pg_file_settings."""
-    cursor.execute('SELECT name, setting, reset_val, pending_restart FROM pg_catalog.pg_settings WHERE name = ANY(%s)',
-                   (list(MANAGED_SETTINGS),))
-    rows = dict((name, dict(setting=setting, reset_val=reset_val, pending_restart=pending))
-                for name, setting, reset_val, pending in cursor.fetchall())
+    cursor.execute('SELECT name, setting, reset_val, pending_restart, vartype, unit, min_val, max_val, enumvals '
+                   'FROM pg_catalog.pg_settings WHERE name = ANY(%s)', (list(MANAGED_SETTINGS),))
+    keys = ('setting', 'reset_val', 'pending_restart', 'vartype', 'unit', 'min_val', 'max_val', 'enumvals')
+    rows = dict((row[0], dict(zip(keys, row[1:]))) for row in cursor.fetchall())
     try:
         cursor.execute('SELECT name, setting FROM pg_catalog.pg_file_settings '
                        'WHERE name = ANY(%s) ORDER BY seqno', (list(MANAGED_SETTINGS),))
@@ -364,6 +365,10 @@ def main():
             if missing:
                 module.fail_json(msg='login_user "%s" cannot see the settings %s: connect as a superuser or a member of '
                                      'pg_read_all_settings' % (params['login_user'], ', '.join(missing)))
+            try:
+                check_server_limits(desired, rows)
+            except InvalidValue as exc:
+                module.fail_json(msg=str(exc))
             before = configured_settings(rows, file_rows)
             live = live_settings(rows)
             changes = compute_changes(before, desired)

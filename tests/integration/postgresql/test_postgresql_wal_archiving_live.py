@@ -4,6 +4,8 @@ import os
 import re
 import socket
 
+from psycopg import sql
+
 
 def configured(pg, name):
     """What postgresql.auto.conf / postgresql.conf say, as the server reads them now."""
@@ -189,3 +191,47 @@ def test_invalid_values_fail_before_connecting(pg):
         assert result.get('failed') is True, extra
         assert expected in result['msg'], (extra, result['msg'])
         assert 'cannot connect' not in result['msg']
+
+
+# ---- a failed run leaves the server configured as it found it ---------------------------------
+
+def server_configuration(pg):
+    """postgresql.auto.conf byte for byte and every pg_file_settings row, to compare before and after a failed run."""
+    with open(os.path.join(pg.data, 'postgresql.auto.conf'), 'rb') as handle:
+        content = handle.read()
+    rows = pg.sql('SELECT seqno, name, setting, sourcefile, sourceline, applied, error FROM pg_file_settings ORDER BY seqno')
+    return content, rows
+
+
+def alter_system(pg, **values):
+    for name, value in values.items():
+        pg.sql(sql.SQL('ALTER SYSTEM SET {} = {}').format(sql.Identifier(name), sql.Literal(value)))
+    pg.sql('SELECT pg_reload_conf()')
+
+
+def test_an_archive_timeout_past_the_server_maximum_fails_before_anything_is_written(fresh):
+    # The report of issue #9: archiving off, nothing in postgresql.auto.conf.
+    before = server_configuration(fresh)
+    assert before[0].count(b'\n') == 2  # the two comment lines ALTER SYSTEM writes, no setting
+    result = fresh.run_module(fresh.module_args(state='enabled', archive_command='/bin/true', archive_timeout='99999999999999'))
+    assert result.get('failed') is True
+    assert result['msg'] == ('archive_timeout = 99999999999999 s is outside the range this server accepts, '
+                             '0 .. 1073741823 s; nothing was changed')
+    assert server_configuration(fresh) == before
+
+
+def test_max_wal_senders_past_its_maximum_fails_before_anything_is_written(fresh):
+    alter_system(fresh, archive_command=fresh.copy_command(), work_mem='8MB')
+    before = server_configuration(fresh)
+    result = fresh.run_module(fresh.module_args(archive_command='/bin/true', archive_timeout='60s', max_wal_senders=262144))
+    assert result.get('failed') is True
+    assert result['msg'] == 'max_wal_senders = 262144 is outside the range this server accepts, 0 .. 262143; nothing was changed'
+    assert server_configuration(fresh) == before
+
+
+def test_check_mode_refuses_a_value_past_the_server_limits_too(fresh):
+    before = server_configuration(fresh)
+    result = fresh.run_module(fresh.module_args(archive_command='/bin/true', max_wal_senders=262144), check=True)
+    assert result.get('failed') is True
+    assert 'max_wal_senders = 262144 is outside the range' in result['msg']
+    assert server_configuration(fresh) == before

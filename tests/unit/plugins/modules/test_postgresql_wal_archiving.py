@@ -19,6 +19,7 @@ from ansible_collections.rdmops.invenio.plugins.module_utils.wal_archiving impor
     apply_changes,
     archiver_status,
     archiving_active,
+    check_server_limits,
     check_startable,
     command_warnings,
     compute_changes,
@@ -317,3 +318,55 @@ def test_minimal_wal_level_needs_no_wal_senders_and_no_archiving():
         check_startable(dict(configured, archive_mode='on', max_wal_senders=0))
     check_startable(dict(configured, max_wal_senders=0))
     check_startable(dict(configured, wal_level='replica'))
+
+
+# ---- the server's own limits, checked before the first ALTER SYSTEM ----------------------------
+
+# pg_settings (name: vartype, unit, min_val, max_val, enumvals) as psycopg returns them from PostgreSQL 15.18.
+PG15_LIMITS = {
+    'archive_command': dict(vartype='string', unit=None, min_val=None, max_val=None, enumvals=None),
+    'archive_mode': dict(vartype='enum', unit=None, min_val=None, max_val=None, enumvals=['always', 'on', 'off']),
+    'archive_timeout': dict(vartype='integer', unit='s', min_val='0', max_val='1073741823', enumvals=None),
+    'max_wal_senders': dict(vartype='integer', unit=None, min_val='0', max_val='262143', enumvals=None),
+    'wal_level': dict(vartype='enum', unit=None, min_val=None, max_val=None, enumvals=['minimal', 'replica', 'logical']),
+}
+
+
+def test_values_inside_the_server_limits_pass():
+    wanted = desired_settings(params(archive_command=COPY, archive_timeout='1073741823', max_wal_senders=262143))
+    check_server_limits(wanted, PG15_LIMITS)
+    check_server_limits(desired_settings(params(archive_command=COPY, archive_timeout=0, max_wal_senders=0)), PG15_LIMITS)
+
+
+@pytest.mark.parametrize('overrides, message', [
+    (dict(archive_timeout='99999999999999'),
+     'archive_timeout = 99999999999999 s is outside the range this server accepts, 0 .. 1073741823 s; nothing was changed'),
+    (dict(archive_timeout='1073741824s'), 'archive_timeout = 1073741824 s is outside the range'),
+    (dict(archive_timeout='20000000min'), 'archive_timeout = 1200000000 s is outside the range'),
+    (dict(max_wal_senders=262144),
+     'max_wal_senders = 262144 is outside the range this server accepts, 0 .. 262143; nothing was changed'),
+])
+def test_a_value_past_the_server_limits_is_refused_naming_setting_value_and_range(overrides, message):
+    wanted = desired_settings(params(archive_command=COPY, **overrides))
+    with pytest.raises(InvalidValue) as caught:
+        check_server_limits(wanted, PG15_LIMITS)
+    assert message in str(caught.value)
+
+
+def test_the_range_is_compared_in_the_unit_the_server_reports():
+    minutes = dict(PG15_LIMITS, archive_timeout=dict(PG15_LIMITS['archive_timeout'], unit='min', max_val='10'))
+    check_server_limits(dict(archive_timeout=600), minutes)
+    with pytest.raises(InvalidValue, match=r'archive_timeout = 11 min is outside the range this server accepts, 0 \.\. 10 min'):
+        check_server_limits(dict(archive_timeout=630), minutes)
+
+
+def test_an_enum_value_the_server_does_not_list_is_refused():
+    older = dict(PG15_LIMITS, wal_level=dict(PG15_LIMITS['wal_level'], enumvals=['minimal', 'replica']))
+    with pytest.raises(InvalidValue, match='wal_level = logical is not accepted by this server, which allows one of: '
+                                           'minimal, replica; nothing was changed'):
+        check_server_limits(dict(wal_level='logical'), older)
+    check_server_limits(dict(wal_level='replica', archive_mode='always'), PG15_LIMITS)
+
+
+def test_settings_the_server_does_not_report_are_left_to_the_server():
+    check_server_limits(dict(max_wal_senders=10 ** 9), {})
