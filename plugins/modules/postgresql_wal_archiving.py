@@ -249,6 +249,7 @@ from ansible_collections.rdmops.invenio.plugins.module_utils.postgresql_connecti
 )
 from ansible_collections.rdmops.invenio.plugins.module_utils.wal_archiving import (
     MANAGED_SETTINGS,
+    LIST_QUOTED_SETTINGS,
     InvalidValue,
     apply_changes,
     archiver_status,
@@ -262,6 +263,8 @@ from ansible_collections.rdmops.invenio.plugins.module_utils.wal_archiving impor
     live_settings,
     pending_restart,
     privilege_message,
+    restore_outcome,
+    restore_plan,
     segment_archived,
     sql_value,
     verify_failure_message,
@@ -295,20 +298,73 @@ def read_archiver(cursor, active):
     return archiver_status(dict(zip(keys, row[:6])), row[6], active)
 
 
+def read_auto_conf(cursor):
+    """[(name, value)] of postgresql.auto.conf in file order, as the server reads the file now."""
+    cursor.execute('SELECT name, setting FROM pg_catalog.pg_file_settings WHERE sourcefile LIKE %s ORDER BY seqno',
+                   ('%/postgresql.auto.conf',))
+    return [(name, setting) for name, setting in cursor.fetchall()]
+
+
+def is_superuser(cursor):
+    cursor.execute('SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user')
+    return cursor.fetchone()[0]
+
+
+def alterable(cursor, names):
+    """The settings among names that login_user may change with ALTER SYSTEM."""
+    if is_superuser(cursor):
+        return set(names)
+    if cursor.connection.info.server_version < 150000:
+        return set()
+    cursor.execute('SELECT n FROM unnest(%s::text[]) AS n WHERE has_parameter_privilege(n, %s)', (list(names), 'ALTER SYSTEM'))
+    return set(row[0] for row in cursor.fetchall())
+
+
 def missing_privileges(cursor, user, names):
     """A message when login_user may not ALTER SYSTEM the given settings or reload, else None."""
-    cursor.execute('SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user')
-    if cursor.fetchone()[0]:
+    if is_superuser(cursor):
         return None
     if cursor.connection.info.server_version < 150000:
         return privilege_message(user, names, superuser_only=True)
-    cursor.execute('SELECT bool_and(p) FROM (SELECT has_parameter_privilege(n, %s) AS p FROM unnest(%s::text[]) AS n) AS s',
-                   ('ALTER SYSTEM', list(names)))
-    may_alter = cursor.fetchone()[0]
+    allowed = alterable(cursor, names)
     cursor.execute("SELECT has_function_privilege('pg_catalog.pg_reload_conf()', 'EXECUTE')")
-    if may_alter and cursor.fetchone()[0]:
+    if allowed == set(names) and cursor.fetchone()[0]:
         return None
-    return privilege_message(user, names)
+    return privilege_message(user, [name for name in names if name not in allowed] or names)
+
+
+def error_message(exc, user, names):
+    """What the server refused, with the grant to run when a privilege was missing."""
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return 'login_user "%s" lacks a privilege: %s. %s' % (user, str(exc).strip(), privilege_message(user, names))
+    return 'PostgreSQL reported an error: %s' % str(exc).strip()
+
+
+def put_back(cursor, before, written):
+    """Undo this run's ALTER SYSTEM statements; return the entries postgresql.auto.conf holds afterwards (or None)."""
+    if before is None or not written:
+        return None
+    others = [name for name, _value in before if name not in written and name not in LIST_QUOTED_SETTINGS]
+    rewritable = set()
+    try:
+        if others:
+            cursor.execute('SELECT name FROM pg_catalog.pg_settings WHERE name = ANY(%s)', (others,))
+            rewritable = alterable(cursor, [row[0] for row in cursor.fetchall()])
+    except psycopg.Error:
+        rewritable = set()
+    for name, value in restore_plan(before, written, rewritable):
+        try:
+            if value is None:
+                cursor.execute(sql.SQL('ALTER SYSTEM RESET {}').format(sql.Identifier(name)))
+            else:
+                cursor.execute(sql.SQL('ALTER SYSTEM SET {} = {}').format(sql.Identifier(name), sql.Literal(value)))
+        except psycopg.Error:
+            continue  # restore_outcome() reports every entry that is not as before
+    try:
+        cursor.execute('SELECT pg_catalog.pg_reload_conf()')
+        return read_auto_conf(cursor)
+    except psycopg.Error:
+        return None
 
 
 def wait_for_archive(module, cursor, active, timeout):
@@ -386,9 +442,20 @@ def main():
                 if problem:
                     module.fail_json(msg=problem)
                 if not module.check_mode:
-                    for query in queries:
-                        cursor.execute(query)
-                    cursor.execute('SELECT pg_catalog.pg_reload_conf()')
+                    # ALTER SYSTEM cannot run inside a transaction: each statement is committed on its own, so a
+                    # failure half-way is undone statement by statement.
+                    auto_before = read_auto_conf(cursor) if file_rows is not None else None
+                    written = []
+                    try:
+                        for (name, _before, _after), query in zip(changes, queries):
+                            cursor.execute(query)
+                            written.append(name)
+                        cursor.execute('SELECT pg_catalog.pg_reload_conf()')
+                    except psycopg.Error as exc:
+                        auto_now = put_back(cursor, auto_before, written)
+                        module.fail_json(msg='%s. %s' % (error_message(exc, params['login_user'], list(desired)),
+                                                        restore_outcome(auto_before, auto_now, written, before)),
+                                         changed=bool(written) and (auto_before is None or auto_now != auto_before))
 
             if file_rows is None:
                 module.warn('login_user "%s" cannot read pg_file_settings, so values set by ALTER SYSTEM that wait for a '
@@ -423,11 +490,8 @@ def main():
                                                                               params['verify_timeout'])
             else:
                 result['archiver'] = read_archiver(cursor, active)
-    except psycopg.errors.InsufficientPrivilege as exc:
-        module.fail_json(msg='login_user "%s" lacks a privilege: %s. %s' % (
-            params['login_user'], str(exc).strip(), privilege_message(params['login_user'], list(desired))))
     except psycopg.Error as exc:
-        module.fail_json(msg='PostgreSQL reported an error: %s' % str(exc).strip())
+        module.fail_json(msg=error_message(exc, params['login_user'], list(desired)))
     finally:
         conn.close()
     module.exit_json(**result)

@@ -16,6 +16,7 @@ from ansible_collections.rdmops.invenio.plugins.module_utils.postgresql_connecti
 )
 from ansible_collections.rdmops.invenio.plugins.module_utils.wal_archiving import (
     InvalidValue,
+    alter_system,
     apply_changes,
     archiver_status,
     archiving_active,
@@ -30,6 +31,8 @@ from ansible_collections.rdmops.invenio.plugins.module_utils.wal_archiving impor
     parse_duration_seconds,
     pending_restart,
     privilege_message,
+    restore_outcome,
+    restore_plan,
     segment_archived,
     sql_value,
     verify_failure_message,
@@ -370,3 +373,81 @@ def test_an_enum_value_the_server_does_not_list_is_refused():
 
 def test_settings_the_server_does_not_report_are_left_to_the_server():
     check_server_limits(dict(max_wal_senders=10 ** 9), {})
+
+
+# ---- putting back what a failed run had written -------------------------------------------------
+
+def replay(entries, steps):
+    for name, value in steps:
+        entries = alter_system(entries, name, value)
+    return entries
+
+
+def test_alter_system_set_moves_the_entry_to_the_end_and_reset_removes_it():
+    # What PostgreSQL 15 did to postgresql.auto.conf (checked with ALTER SYSTEM on 15.18).
+    entries = [('archive_mode', 'on'), ('work_mem', '8MB'), ('archive_command', 'cp %p /a/%f')]
+    assert alter_system(entries, 'archive_mode', 'always') == [
+        ('work_mem', '8MB'), ('archive_command', 'cp %p /a/%f'), ('archive_mode', 'always')]
+    assert alter_system(entries, 'work_mem', None) == [('archive_mode', 'on'), ('archive_command', 'cp %p /a/%f')]
+
+
+@pytest.mark.parametrize('before, writes', [
+    ([], [('archive_mode', 'on'), ('archive_command', '/bin/true')]),
+    ([('archive_mode', 'off'), ('work_mem', '8MB'), ('archive_command', COPY), ('archive_timeout', '60s')],
+     [('archive_mode', 'on'), ('archive_command', '/bin/true')]),
+    ([('work_mem', '8MB'), ('archive_timeout', '1min')], [('archive_mode', 'on'), ('archive_timeout', '60s')]),
+    ([('wal_level', 'logical')], [('wal_level', 'replica')]),
+])
+def test_putting_back_gives_the_file_its_entries_in_their_order(before, writes):
+    after = replay(before, writes)
+    assert after != before
+    steps = restore_plan(before, [name for name, _value in writes], rewritable=set(name for name, _value in before))
+    assert replay(after, steps) == before
+
+
+def test_entries_written_after_the_first_changed_one_are_set_again_only_when_allowed():
+    before = [('archive_command', COPY), ('shared_preload_libraries', 'a,b'), ('archive_timeout', '60s')]
+    after = replay(before, [('archive_mode', 'on'), ('archive_command', '/bin/true')])
+    steps = restore_plan(before, ['archive_mode', 'archive_command'], rewritable=set())
+    assert ('shared_preload_libraries', 'a,b') not in steps
+    restored = replay(after, steps)
+    assert dict(restored) == dict(before)
+    assert restored == [('shared_preload_libraries', 'a,b'), ('archive_timeout', '60s'), ('archive_command', COPY)]
+
+
+def test_nothing_to_put_back_when_nothing_was_written():
+    assert restore_plan([('archive_mode', 'on')], [], rewritable=set()) == []
+
+
+def test_outcome_when_nothing_had_been_written():
+    assert restore_outcome([], [], []) == 'Nothing had been written: the server is configured as before the run.'
+
+
+def test_outcome_when_the_file_is_as_before():
+    before = [('archive_mode', 'off')]
+    msg = restore_outcome(before, list(before), ['archive_mode', 'archive_command'])
+    assert msg == ('It had already written archive_mode, archive_command; it put them back and reloaded the configuration: '
+                   'postgresql.auto.conf holds the same entries, in the same order, as before the run.')
+
+
+def test_outcome_names_what_could_not_be_put_back_and_the_statement_that_would():
+    before = [('archive_command', "it's")]
+    now = [('archive_command', '/bin/true'), ('archive_mode', 'on')]
+    msg = restore_outcome(before, now, ['archive_mode', 'archive_command'])
+    assert 'could not put back archive_mode, archive_command' in msg
+    assert "archive_mode = 'on'; archive_command = '/bin/true' (before the run: archive_mode: no entry; " \
+           "archive_command = \"it's\")" in msg
+    assert "ALTER SYSTEM RESET archive_mode; ALTER SYSTEM SET archive_command = 'it''s'" in msg
+
+
+def test_outcome_when_only_the_order_differs():
+    before = [('archive_command', COPY), ('shared_preload_libraries', 'a,b')]
+    now = [('shared_preload_libraries', 'a,b'), ('archive_command', COPY)]
+    msg = restore_outcome(before, now, ['archive_command'])
+    assert 'put back their values' in msg
+    assert 'now: shared_preload_libraries, archive_command; before: archive_command, shared_preload_libraries' in msg
+
+
+def test_outcome_without_pg_file_settings_says_nothing_was_put_back():
+    msg = restore_outcome(None, None, ['archive_mode'], dict(archive_mode='off'))
+    assert 'did NOT put them back' in msg and "archive_mode was 'off'" in msg and 'pg_file_settings' in msg
