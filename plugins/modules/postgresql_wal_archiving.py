@@ -23,7 +23,15 @@ description:
     restarts the server but reports RV(restart_required).
   - Reports the archiver status from C(pg_stat_archiver) with a derived health flag, and can prove that archiving
     works by switching to a new WAL segment and waiting until the archiver reports it (O(verify)).
-  - Parameters are validated before connecting, so a wrong value fails without touching the server.
+  - Parameters are validated before connecting, so a wrong value fails without touching the server. After
+    connecting, every wanted value is checked against the server's own limits (C(pg_settings) columns C(vartype),
+    C(unit), C(min_val), C(max_val), C(enumvals)) before the first C(ALTER SYSTEM), in check mode too; the error
+    names the setting, the value and the allowed range.
+  - C(ALTER SYSTEM) cannot run in a transaction, so each statement is committed on its own. When one still fails
+    after others were written (a check the server makes beyond those limits, such as C(max_wal_senders) counting
+    against the backend limit, a missing privilege, a server error), the module sets the entries of
+    C(postgresql.auto.conf) back to what they were (C(ALTER SYSTEM RESET) where there was none), reloads, and its
+    error says whether the file holds the same entries in the same order as before, or exactly what is left.
 options:
   state:
     description:
@@ -84,7 +92,12 @@ notes:
     changed setting plus C(EXECUTE) on C(pg_reload_conf()); the module checks this before changing anything.
   - A role that is not a superuser also needs C(SELECT) on C(pg_file_settings) and C(EXECUTE) on
     C(pg_show_all_file_settings()) to see values that wait for a restart; without them the module warns and reports
-    those values as changed until the restart.
+    those values as changed until the restart. Without them a failed run also cannot put back what it had
+    written; its error then lists those settings and their previous configured values.
+  - C(ALTER SYSTEM SET) moves an entry to the end of C(postgresql.auto.conf) (PostgreSQL 12 and later), so putting
+    values back sets every entry from the first one the run wrote again, in file order. When one of those cannot
+    be written back unchanged (a list setting such as C(shared_preload_libraries), a setting the server does not
+    know, or one the role may not alter), only the values come back and the error names the new order.
   - Restart the server (for example with a handler) when RV(restart_required) is true, then run the module again
     with O(verify=true) to prove archiving works.
 attributes:
