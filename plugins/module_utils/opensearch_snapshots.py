@@ -374,6 +374,14 @@ def restore_targets(snapshot_indices, patterns=None, rename_pattern=None, rename
                 request=sorted(plain) + sorted(streams))
 
 
+def safety_snapshot_name(name, now):
+    """Name of the snapshot taken of the indices existing_index=delete deletes before restoring `name` over them.
+
+    Unique to the microsecond (UTC) and lower case, as snapshot names must be.
+    """
+    return 'before-restore-of-%s-%s' % (name, now.strftime('%Y%m%dt%H%M%S%fz'))
+
+
 def restore_conflicts(targets, existing):
     """Split restore targets by what exists: existing is {index: 'open' | 'close'}.
 
