@@ -117,8 +117,8 @@ options:
         data streams cannot be closed), V(delete) deletes exactly those indices and data streams.
       - With V(delete) the module first takes a safety snapshot of exactly those indices and data streams in
         O(repository) (named C(before-restore-of-<name>-<UTC time>), always waited for, without the cluster
-        state) and deletes nothing unless it ends C(SUCCESS). Documents written to them between that snapshot
-        and the delete are not in it.
+        state) and deletes nothing unless it ends C(SUCCESS) holding every one of them (and each data stream's
+        backing indices). Documents written to them between that snapshot and the delete are not in it.
       - When the restore request then fails, the module restores the deleted indices and data streams from the
         safety snapshot and deletes it, or reopens the indices V(close) closed; the error says what it did and
         what is left. It keeps the safety snapshot, and names it, when the deleted data could not be put back or
@@ -316,6 +316,7 @@ from ansible_collections.rdmops.invenio.plugins.module_utils.opensearch_client i
 )
 from ansible_collections.rdmops.invenio.plugins.module_utils.opensearch_snapshots import (
     DateMathError,
+    missing_from_snapshot,
     parse_age,
     plan_restore,
     resolve_snapshot_name,
@@ -505,7 +506,7 @@ class SnapshotModule(object):
             return result
 
         doomed = plan['delete'] + plan['delete_streams']
-        safety = self.take_safety_snapshot(name, doomed, result) if doomed else None
+        safety = self.take_safety_snapshot(name, plan, existing_streams, result) if doomed else None
         restore.update(safety_snapshot=safety, safety_snapshot_kept=bool(safety))
         done = dict(delete_streams=[], close=[], delete=[])
         try:
@@ -560,12 +561,17 @@ class SnapshotModule(object):
         self.api.request('DELETE', path('_snapshot', self.repository, name), timeout=max(self.params['wait_timeout'], self.params['timeout']),
                          action="deleting snapshot '%s' of repository '%s'" % (name, self.repository))
 
-    def take_safety_snapshot(self, name, doomed, result):
-        """Snapshot exactly the indices and data streams existing_index=delete is about to delete; fail if that fails."""
+    def take_safety_snapshot(self, name, plan, existing_streams, result):
+        """Snapshot exactly the indices and data streams existing_index=delete is about to delete; fail if that fails.
+
+        ignore_unavailable gets a data stream name past the security plugin's index lookup (as restore-search.yml does);
+        the snapshot is then checked to hold every index and stream to be deleted.
+        """
+        doomed = plan['delete'] + plan['delete_streams']
         safety = safety_snapshot_name(name, datetime.datetime.now(datetime.timezone.utc))
         try:
             answer = self.api.request('PUT', path('_snapshot', self.repository, safety), params={'wait_for_completion': 'true'},
-                                      body=dict(indices=','.join(doomed), include_global_state=False, ignore_unavailable=False,
+                                      body=dict(indices=','.join(doomed), include_global_state=False, ignore_unavailable=True,
                                                 partial=False, metadata=dict(taken_by='rdmops.invenio.opensearch_snapshot',
                                                                              reason='before restoring %s over these indices' % name)),
                                       timeout=self.params['wait_timeout'],
@@ -580,7 +586,8 @@ class SnapshotModule(object):
             self.fail('%s. Nothing was deleted or restored: existing_index=delete first snapshots what it deletes.%s'
                       % (error.msg.rstrip('.'), left), **dict(result, changed=bool(started)))
         info = (answer or {}).get('snapshot') or {}
-        if info.get('state') != 'SUCCESS':
+        missing = missing_from_snapshot(info, plan['delete'], plan['delete_streams'], existing_streams)
+        if info.get('state') != 'SUCCESS' or missing:
             kept = False
             try:
                 self.delete_snapshot(safety)
@@ -588,9 +595,9 @@ class SnapshotModule(object):
             except OpenSearchModuleError as error:
                 kept = True
                 cleanup = 'it could not be deleted (%s): delete it with state=absent' % error.msg.rstrip('.')
-            self.fail("Safety snapshot '%s' of %s ended %s (%s) and %s. Nothing was deleted or restored: "
-                      "existing_index=delete first snapshots what it deletes." % (
-                          safety, ', '.join(doomed), info.get('state'), failure_text(info), cleanup), **dict(result, changed=kept))
+            outcome = ('does not hold %s' % ', '.join(missing)) if missing else 'ended %s (%s)' % (info.get('state'), failure_text(info))
+            self.fail("Safety snapshot '%s' of %s %s and %s. Nothing was deleted or restored: existing_index=delete first "
+                      "snapshots what it deletes." % (safety, ', '.join(doomed), outcome, cleanup), **dict(result, changed=kept))
         return safety
 
     def undo_preparation(self, safety, done, result):
@@ -606,12 +613,18 @@ class SnapshotModule(object):
             try:
                 answer = self.api.request('POST', path('_snapshot', self.repository, safety, '_restore'),
                                           params={'wait_for_completion': 'true'},
-                                          body=dict(indices=','.join(deleted), include_global_state=False),
+                                          body=dict(indices=','.join(deleted), include_global_state=False, ignore_unavailable=True),
                                           timeout=self.params['wait_timeout'],
                                           action="putting back %s from safety snapshot '%s'" % (names, safety))
                 shards = ((answer or {}).get('snapshot') or {}).get('shards') or {}
                 if shards.get('failed'):
                     raise OpenSearchModuleError('%s of %s shard(s) failed' % (shards.get('failed'), shards.get('total')))
+                indices = self.existing_indices()
+                streams = self.existing_data_streams() if done['delete_streams'] else {}
+                absent = [index for index in done['delete'] if index not in indices] + \
+                    [stream for stream in done['delete_streams'] if stream not in streams]
+                if absent:
+                    raise OpenSearchModuleError('OpenSearch did not bring back %s' % ', '.join(absent))
             except OpenSearchModuleError as error:
                 left = True
                 said.append("It had deleted %s before restoring and could not put %s back (%s). The data is in snapshot '%s' "

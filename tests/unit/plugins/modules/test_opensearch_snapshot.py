@@ -14,6 +14,7 @@ from ansible_collections.rdmops.invenio.plugins.module_utils.opensearch_snapshot
     DateMathError,
     expand_index_patterns,
     java_replacement,
+    missing_from_snapshot,
     parse_age,
     plan_restore,
     resolve_snapshot_name,
@@ -273,12 +274,26 @@ SAFETY = 'before-restore-of-s1-20261123t054217000000z'
 REFUSED = OpenSearchModuleError('OpenSearch answered HTTP 500 while putting back: repository_exception: disk full.')
 
 
+def test_a_safety_snapshot_must_hold_every_index_and_stream_about_to_be_deleted():
+    streams = {'logs': ['.ds-logs-000001', '.ds-logs-000002']}
+    complete = {'indices': ['a', '.ds-logs-000001', '.ds-logs-000002'], 'data_streams': ['logs']}
+    assert missing_from_snapshot(complete, ['a'], ['logs'], streams) == []
+    assert missing_from_snapshot({'indices': ['.ds-logs-000001']}, ['a'], ['logs'], streams) == ['.ds-logs-000002', 'a', 'logs']
+
+
 def test_the_safety_snapshot_is_named_for_the_restore_and_the_moment():
     assert safety_snapshot_name('stats-2026.11.23', NOW) == 'before-restore-of-stats-2026.11.23-20261123t054217000000z'
 
 
+RESTORED = {'snapshot': {'shards': {'total': 2, 'failed': 0}}}
+CLUSTER = {('GET', '/_cat/indices'): [{'index': 'a', 'status': 'open'}, {'index': '.ds-logs-000001', 'status': 'open'}],
+           ('GET', '/_data_stream'): {'data_streams': [{'name': 'logs', 'indices': [{'index_name': '.ds-logs-000001'}]}]}}
+
+
 def test_deleted_indices_are_put_back_and_the_safety_snapshot_deleted():
-    message, result, calls = undo({('POST', '/_snapshot/backups/%s/_restore' % SAFETY): {'snapshot': {'shards': {'total': 2, 'failed': 0}}}},
+    answers = dict(CLUSTER)
+    answers[('POST', '/_snapshot/backups/%s/_restore' % SAFETY)] = RESTORED
+    message, result, calls = undo(answers,
                                   dict(delete=['a'], delete_streams=['logs']))
     assert message == ("It had deleted a, logs before restoring and put them back from the safety snapshot '%s' taken just "
                        "before. The safety snapshot '%s' is deleted again." % (SAFETY, SAFETY))
@@ -293,6 +308,15 @@ def test_when_the_deleted_indices_cannot_be_put_back_the_safety_snapshot_is_kept
                        "the module keeps: restore it with state=restored, name=%s." % (SAFETY, SAFETY))
     assert ('DELETE', '/_snapshot/backups/%s' % SAFETY) not in calls
     assert result['changed'] is True and result['restore']['safety_snapshot_kept'] is True
+
+
+def test_a_put_back_that_skips_something_counts_as_not_put_back():
+    answers = {('POST', '/_snapshot/backups/%s/_restore' % SAFETY): RESTORED, ('GET', '/_cat/indices'): [],
+               ('GET', '/_data_stream'): {'data_streams': []}}
+    message, result, calls = undo(answers, dict(delete=['a'], delete_streams=['logs']))
+    assert 'could not put them back (OpenSearch did not bring back a, logs)' in message
+    assert "which the module keeps" in message and result['changed'] is True
+    assert ('DELETE', '/_snapshot/backups/%s' % SAFETY) not in calls
 
 
 def test_failed_shards_while_putting_back_count_as_not_put_back():
