@@ -315,7 +315,7 @@ def read_auto_conf(cursor):
     """[(name, value)] of postgresql.auto.conf in file order, as the server reads the file now."""
     cursor.execute('SELECT name, setting FROM pg_catalog.pg_file_settings WHERE sourcefile LIKE %s ORDER BY seqno',
                    ('%/postgresql.auto.conf',))
-    return [(name, setting) for name, setting in cursor.fetchall()]
+    return list(cursor.fetchall())
 
 
 def is_superuser(cursor):
@@ -466,8 +466,8 @@ def main():
                         cursor.execute('SELECT pg_catalog.pg_reload_conf()')
                     except psycopg.Error as exc:
                         auto_now = put_back(cursor, auto_before, written)
-                        module.fail_json(msg='%s. %s' % (error_message(exc, params['login_user'], list(desired)),
-                                                        restore_outcome(auto_before, auto_now, written, before)),
+                        refused = error_message(exc, params['login_user'], list(desired))
+                        module.fail_json(msg='%s. %s' % (refused, restore_outcome(auto_before, auto_now, written, before)),
                                          changed=bool(written) and (auto_before is None or auto_now != auto_before))
 
             if file_rows is None:
