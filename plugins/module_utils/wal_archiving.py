@@ -302,13 +302,16 @@ def _fix_statement(name, before):
     return "ALTER SYSTEM SET %s = '%s'" % (name, values[-1].replace("'", "''"))
 
 
-def restore_outcome(before, now, written, configured_before=None):
+def restore_outcome(before, now, written, configured_before=None, reloaded=True):
     """The sentence a failed run ends with: what it had written and whether postgresql.auto.conf is as before.
 
     before, now: [(name, value)] of postgresql.auto.conf before the run and after putting back, None when unknown
     (pg_file_settings not readable). written: names the run had set. configured_before: {name: value} the run
-    compared against, shown when the file could not be read.
+    compared against, shown when the file could not be read. reloaded: whether pg_reload_conf() worked after
+    putting back (the failed run had not reloaded, so the running server never read what it wrote).
     """
+    reload_text = ('reloaded the configuration' if reloaded else
+                   'could not reload the configuration (nor had the run, so the server has not read what it wrote)')
     if not written:
         return 'Nothing had been written: the server is configured as before the run.'
     names = ', '.join(written)
@@ -319,8 +322,8 @@ def restore_outcome(before, now, written, configured_before=None):
                 '(configured values before the run: %s). Put them back as a superuser (ALTER SYSTEM SET to the previous value, or ALTER SYSTEM RESET '
                 'where postgresql.auto.conf had no entry), then SELECT pg_reload_conf().' % (names, was))
     if now == before:
-        return ('It had already written %s; it put them back and reloaded the configuration: postgresql.auto.conf '
-                'holds the same entries, in the same order, as before the run.' % names)
+        return ('It had already written %s; it put them back and %s: postgresql.auto.conf holds the same entries, in '
+                'the same order, as before the run.' % (names, reload_text))
     if now is None:
         return ('It had already written %s and could not check postgresql.auto.conf after putting them back; before the '
                 'run it held: %s.' % (names, '; '.join(_entry_text(name, before) for name in written)))
@@ -331,10 +334,10 @@ def restore_outcome(before, now, written, configured_before=None):
                 % (names, ', '.join(wrong), '; '.join(_entry_text(name, now) for name in wrong),
                    '; '.join(_entry_text(name, before) for name in wrong),
                    '; '.join(_fix_statement(name, before) for name in wrong)))
-    return ('It had already written %s; it put back their values and reloaded the configuration, but postgresql.auto.conf '
-            'lists its entries in another order than before the run (now: %s; before: %s): an entry after them cannot be '
-            'set again unchanged (a list setting, one the server does not know, or one login_user may not alter).'
-            % (names, ', '.join(name for name, _v in now), ', '.join(name for name, _v in before)))
+    return ('It had already written %s; it put back their values and %s, but postgresql.auto.conf lists its entries '
+            'in another order than before the run (now: %s; before: %s): an entry after them cannot be set again '
+            'unchanged (a list setting, one the server does not know, or one login_user may not alter).'
+            % (names, reload_text, ', '.join(name for name, _v in now), ', '.join(name for name, _v in before)))
 
 
 def pending_restart(configured, live):

@@ -354,9 +354,12 @@ def error_message(exc, user, names):
 
 
 def put_back(cursor, before, written):
-    """Undo this run's ALTER SYSTEM statements; return the entries postgresql.auto.conf holds afterwards (or None)."""
+    """Undo this run's ALTER SYSTEM statements.
+
+    Returns the entries postgresql.auto.conf holds afterwards (None when unknown) and whether the reload worked.
+    """
     if before is None or not written:
-        return None
+        return None, False
     others = [name for name, _value in before if name not in written and name not in LIST_QUOTED_SETTINGS]
     rewritable = set()
     try:
@@ -375,9 +378,13 @@ def put_back(cursor, before, written):
             continue  # restore_outcome() reports every entry that is not as before
     try:
         cursor.execute('SELECT pg_catalog.pg_reload_conf()')
-        return read_auto_conf(cursor)
+        reloaded = True
     except psycopg.Error:
-        return None
+        reloaded = False
+    try:
+        return read_auto_conf(cursor), reloaded
+    except psycopg.Error:
+        return None, reloaded
 
 
 def wait_for_archive(module, cursor, active, timeout):
@@ -465,9 +472,10 @@ def main():
                             written.append(name)
                         cursor.execute('SELECT pg_catalog.pg_reload_conf()')
                     except psycopg.Error as exc:
-                        auto_now = put_back(cursor, auto_before, written)
+                        auto_now, reloaded = put_back(cursor, auto_before, written)
                         refused = error_message(exc, params['login_user'], list(desired))
-                        module.fail_json(msg='%s. %s' % (refused, restore_outcome(auto_before, auto_now, written, before)),
+                        outcome = restore_outcome(auto_before, auto_now, written, before, reloaded)
+                        module.fail_json(msg='%s. %s' % (refused, outcome),
                                          changed=bool(written) and (auto_before is None or auto_now != auto_before))
 
             if file_rows is None:

@@ -430,6 +430,13 @@ def test_outcome_when_the_file_is_as_before():
                    'postgresql.auto.conf holds the same entries, in the same order, as before the run.')
 
 
+def test_outcome_says_when_the_reload_after_putting_back_failed():
+    msg = restore_outcome([], [], ['archive_mode'], reloaded=False)
+    assert msg == ('It had already written archive_mode; it put them back and could not reload the configuration (nor '
+                   'had the run, so the server has not read what it wrote): postgresql.auto.conf holds the same entries, '
+                   'in the same order, as before the run.')
+
+
 def test_outcome_names_what_could_not_be_put_back_and_the_statement_that_would():
     before = [('archive_command', "it's")]
     now = [('archive_command', '/bin/true'), ('archive_mode', 'on')]
