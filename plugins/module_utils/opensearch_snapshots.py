@@ -392,6 +392,29 @@ def restore_targets(snapshot_indices, patterns=None, rename_pattern=None, rename
                 request=sorted(plain) + sorted(streams))
 
 
+def safety_snapshot_name(name, now):
+    """Name of the snapshot taken of the indices existing_index=delete deletes before restoring `name` over them.
+
+    Unique to the microsecond (UTC) and lower case, as snapshot names must be.
+    """
+    return 'before-restore-of-%s-%s' % (name, now.strftime('%Y%m%dt%H%M%S%fz'))
+
+
+def missing_from_snapshot(info, indices, streams, existing_streams):
+    """Sorted names among the indices and data streams about to be deleted that a snapshot does not hold.
+
+    info is the snapshot as OpenSearch reports it ('indices', 'data_streams'); existing_streams is {stream: [its
+    backing indices]} in the cluster, each of which the snapshot must hold too.
+    """
+    held, held_streams = set(info.get('indices') or []), set(info.get('data_streams') or [])
+    missing = set(name for name in indices if name not in held)
+    for stream in streams:
+        if stream not in held_streams:
+            missing.add(stream)
+        missing.update(index for index in existing_streams.get(stream) or [] if index not in held)
+    return sorted(missing)
+
+
 def restore_conflicts(targets, existing):
     """Split restore targets by what exists: existing is {index: 'open' | 'close'}.
 

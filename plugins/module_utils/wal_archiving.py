@@ -94,6 +94,49 @@ def normalize_setting(name, value):
     return str(value)
 
 
+# The unit the module keeps a duration-valued setting in (parse_duration_seconds returns seconds).
+_MODULE_UNITS = {'archive_timeout': 's'}
+
+
+def _in_server_unit(name, value, unit):
+    """value (module unit) expressed in the unit pg_settings reports for the setting, rounded like the server."""
+    module_unit = _MODULE_UNITS.get(name)
+    if not module_unit or not unit or unit == module_unit or unit not in _TIME_UNITS_IN_SECONDS:
+        return value
+    scaled = value * _TIME_UNITS_IN_SECONDS[module_unit] / _TIME_UNITS_IN_SECONDS[unit]
+    return int(scaled + 0.5)
+
+
+def check_server_limits(wanted, limits):
+    """Refuse a wanted value that the server's own limits rule out, before anything is written.
+
+    wanted: {setting: normalized value} from desired_settings().
+    limits: {setting: {'vartype', 'unit', 'min_val', 'max_val', 'enumvals'}} as pg_settings reports them.
+    ALTER SYSTEM commits each statement on its own, so a value refused half-way would leave the earlier ones
+    written. Checks that live in server code (check hooks) are not visible here; the module undoes what it wrote
+    when one of those refuses a value.
+    """
+    for name in MANAGED_SETTINGS:
+        if name not in wanted or name not in limits:
+            continue
+        row = limits[name]
+        value = wanted[name]
+        vartype = row.get('vartype')
+        if vartype == 'enum':
+            allowed = list(row.get('enumvals') or [])
+            if allowed and str(value) not in allowed:
+                raise InvalidValue('%s = %s is not accepted by this server, which allows one of: %s; nothing was changed'
+                                   % (name, value, ', '.join(allowed)))
+        elif vartype in ('integer', 'real') and row.get('min_val') is not None and row.get('max_val') is not None:
+            unit = row.get('unit') or ''
+            number = _in_server_unit(name, value, unit)
+            low, high = float(row['min_val']), float(row['max_val'])
+            if not low <= number <= high:
+                shown = ('%s %s' % (number, unit)).strip()
+                raise InvalidValue('%s = %s is outside the range this server accepts, %s .. %s%s; nothing was changed'
+                                   % (name, shown, row['min_val'], row['max_val'], (' ' + unit) if unit else ''))
+
+
 def pgbackrest_archive_command(stanza):
     if not stanza or not _STANZA.match(stanza):
         raise InvalidValue('pgbackrest_stanza must be a pgBackRest stanza name (letters, digits, "_", "-", "."), got %r'
@@ -208,6 +251,93 @@ def check_startable(after):
     if after.get('max_wal_senders'):
         raise InvalidValue('wal_level minimal needs max_wal_senders 0, but it is configured to %s and PostgreSQL would '
                            'not start: also set max_wal_senders: 0' % after['max_wal_senders'])
+
+
+# Settings whose list ALTER SYSTEM SET re-quotes element by element, so a value read back from postgresql.auto.conf
+# would not be written as it was (the same names pg_dump treats as quoted lists).
+LIST_QUOTED_SETTINGS = frozenset(('local_preload_libraries', 'search_path', 'session_preload_libraries',
+                                  'shared_preload_libraries', 'temp_tablespaces', 'unix_socket_directories'))
+
+
+def alter_system(entries, name, value):
+    """postgresql.auto.conf entries [(name, value)] after ALTER SYSTEM SET name = value (RESET when value is None).
+
+    Since PostgreSQL 12 SET removes every entry of that name and appends the new one at the end; RESET only removes.
+    """
+    kept = [entry for entry in entries if entry[0] != name]
+    return kept if value is None else kept + [(name, value)]
+
+
+def restore_plan(before, written, rewritable):
+    """ALTER SYSTEM steps that give postgresql.auto.conf its entries `before` back after this run SET `written`.
+
+    before: [(name, value)] of postgresql.auto.conf before the run, in file order.
+    written: names this run set, in the order it set them.
+    rewritable: names the run did not touch but may set again to their current value (known to the server,
+    allowed for the login role, and not in LIST_QUOTED_SETTINGS).
+    Setting a name back moves it to the end of the file, so every entry from the first written one on is set
+    again in file order; when one of those may not be set, only the written names are put back (their values
+    are right, their place is not). Returns [(name, value or None for RESET)].
+    """
+    written = list(written)
+    resets = [(name, None) for name in written if name not in dict(before)]
+    first = next((index for index, (name, _value) in enumerate(before) if name in written), None)
+    if first is None:
+        return resets
+    tail = before[first:]
+    if all(name in written or name in rewritable for name, _value in tail):
+        return resets + tail
+    return resets + [(name, value) for name, value in before if name in written]
+
+
+def _entry_text(name, entries):
+    values = [value for entry_name, value in entries if entry_name == name]
+    return '%s = %r' % (name, values[-1]) if values else '%s: no entry' % name
+
+
+def _fix_statement(name, before):
+    values = [value for entry_name, value in before if entry_name == name]
+    if not values:
+        return 'ALTER SYSTEM RESET %s' % name
+    return "ALTER SYSTEM SET %s = '%s'" % (name, values[-1].replace("'", "''"))
+
+
+def restore_outcome(before, now, written, configured_before=None, reloaded=True):
+    """The sentence a failed run ends with: what it had written and whether postgresql.auto.conf is as before.
+
+    before, now: [(name, value)] of postgresql.auto.conf before the run and after putting back, None when unknown
+    (pg_file_settings not readable). written: names the run had set. configured_before: {name: value} the run
+    compared against, shown when the file could not be read. reloaded: whether pg_reload_conf() worked after
+    putting back (the failed run had not reloaded, so the running server never read what it wrote).
+    """
+    reload_text = ('reloaded the configuration' if reloaded else
+                   'could not reload the configuration (nor had the run, so the server has not read what it wrote)')
+    if not written:
+        return 'Nothing had been written: the server is configured as before the run.'
+    names = ', '.join(written)
+    if before is None:
+        was = ', '.join('%s was %r' % (name, (configured_before or {}).get(name)) for name in written)
+        return ('It had already written %s to postgresql.auto.conf (not reloaded) and did NOT put them back: '
+                'login_user may not read pg_file_settings, so the module cannot tell what that file held before '
+                '(configured values before the run: %s). Put them back as a superuser (ALTER SYSTEM SET to the previous value, or ALTER SYSTEM RESET '
+                'where postgresql.auto.conf had no entry), then SELECT pg_reload_conf().' % (names, was))
+    if now == before:
+        return ('It had already written %s; it put them back and %s: postgresql.auto.conf holds the same entries, in '
+                'the same order, as before the run.' % (names, reload_text))
+    if now is None:
+        return ('It had already written %s and could not check postgresql.auto.conf after putting them back; before the '
+                'run it held: %s.' % (names, '; '.join(_entry_text(name, before) for name in written)))
+    wrong = [name for name in written if _entry_text(name, now) != _entry_text(name, before)]
+    if wrong:
+        return ('It had already written %s and could not put back %s: postgresql.auto.conf has %s (before the run: %s). '
+                'Fix it as a superuser with: %s; SELECT pg_reload_conf().'
+                % (names, ', '.join(wrong), '; '.join(_entry_text(name, now) for name in wrong),
+                   '; '.join(_entry_text(name, before) for name in wrong),
+                   '; '.join(_fix_statement(name, before) for name in wrong)))
+    return ('It had already written %s; it put back their values and %s, but postgresql.auto.conf lists its entries '
+            'in another order than before the run (now: %s; before: %s): an entry after them cannot be set again '
+            'unchanged (a list setting, one the server does not know, or one login_user may not alter).'
+            % (names, reload_text, ', '.join(name for name, _v in now), ', '.join(name for name, _v in before)))
 
 
 def pending_restart(configured, live):

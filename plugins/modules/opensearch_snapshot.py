@@ -115,6 +115,15 @@ options:
       - What to do when a restore target exists and is open, or a target data stream exists. V(fail) stops
         before touching anything, V(close) closes exactly those indices (the restore replaces their contents;
         data streams cannot be closed), V(delete) deletes exactly those indices and data streams.
+      - With V(delete) the module first takes a safety snapshot of exactly those indices and data streams in
+        O(repository) (named C(before-restore-of-<name>-<UTC time>), always waited for, without the cluster
+        state) and deletes nothing unless it ends C(SUCCESS) holding every one of them (and each data stream's
+        backing indices). Documents written to them between that snapshot and the delete are not in it.
+      - When the restore request then fails, the module restores the deleted indices and data streams from the
+        safety snapshot and deletes it, or reopens the indices V(close) closed; the error says what it did and
+        what is left. It keeps the safety snapshot, and names it, when the deleted data could not be put back or
+        the restore finished with failed shards. After a successful restore the safety snapshot is deleted, or
+        kept with a warning when O(wait=false) (the restore is still running).
     type: str
     choices: [fail, close, delete]
     default: fail
@@ -264,6 +273,17 @@ restore:
       description: Existing target data streams deleted before restoring (O(existing_index=delete)).
       type: list
       elements: str
+    safety_snapshot:
+      description:
+        - Name of the snapshot of the deleted indices and data streams taken just before deleting them
+          (O(existing_index=delete)); null when nothing was deleted and in check mode.
+      type: str
+      sample: before-restore-of-stats-2026.11.30-20261201t101500123456z
+    safety_snapshot_kept:
+      description:
+        - Whether RV(restore.safety_snapshot) is still in the repository. It is deleted after a successful restore
+          (when waited for) and after a failed one whose deleted data was put back.
+      type: bool
     shards:
       description: Shard counts of the restore, when waited for.
       type: dict
@@ -296,10 +316,12 @@ from ansible_collections.rdmops.invenio.plugins.module_utils.opensearch_client i
 )
 from ansible_collections.rdmops.invenio.plugins.module_utils.opensearch_snapshots import (
     DateMathError,
+    missing_from_snapshot,
     plan_restore,
     resolve_snapshot_name,
     restore_targets,
     retention_rules,
+    safety_snapshot_name,
     select_for_pruning,
 )
 
@@ -476,38 +498,163 @@ class SnapshotModule(object):
         before.update((stream, 'data stream' if stream in existing_streams else 'absent') for stream in restore['data_streams'])
         result['diff'] = dict(before=dict(indices=before),
                               after=dict(indices=dict((target, 'restored from %s' % name) for target in before)))
+        restore.update(safety_snapshot=None, safety_snapshot_kept=False)
         if plan['error']:
             self.fail(plan['error'], **result)
         result['changed'] = True
         if self.module.check_mode:
             return result
 
-        if plan['delete_streams']:
-            self.api.request('DELETE', path('_data_stream', ','.join(plan['delete_streams'])),
-                             action='deleting data streams %s before the restore' % ', '.join(plan['delete_streams']))
-        if plan['close']:
-            self.api.request('POST', path(','.join(plan['close']), '_close'), action='closing %s before the restore' % ', '.join(plan['close']))
-        if plan['delete']:
-            self.api.request('DELETE', path(','.join(plan['delete'])), action='deleting %s before the restore' % ', '.join(plan['delete']))
-        body = dict(indices=','.join(selection['request']), ignore_unavailable=self.params['ignore_unavailable'],
-                    partial=self.params['allow_partial'])
-        if self.params['rename_pattern']:
-            body['rename_pattern'] = self.params['rename_pattern']
-            body['rename_replacement'] = self.params['rename_replacement']
-        if self.params['include_global_state'] is not None:
-            body['include_global_state'] = self.params['include_global_state']
-        params = {'wait_for_completion': 'true' if self.params['wait'] else 'false'}
-        answer = self.api.request('POST', path('_snapshot', self.repository, name, '_restore'), params=params, body=body,
-                                  timeout=self.params['wait_timeout'] if self.params['wait'] else None,
-                                  action="restoring snapshot '%s' of repository '%s'" % (name, self.repository))
+        doomed = plan['delete'] + plan['delete_streams']
+        safety = self.take_safety_snapshot(name, plan, existing_streams, result) if doomed else None
+        restore.update(safety_snapshot=safety, safety_snapshot_kept=bool(safety))
+        done = dict(delete_streams=[], close=[], delete=[])
+        try:
+            if plan['delete_streams']:
+                self.api.request('DELETE', path('_data_stream', ','.join(plan['delete_streams'])),
+                                 action='deleting data streams %s before the restore' % ', '.join(plan['delete_streams']))
+                done['delete_streams'] = plan['delete_streams']
+            if plan['close']:
+                self.api.request('POST', path(','.join(plan['close']), '_close'), action='closing %s before the restore' % ', '.join(plan['close']))
+                done['close'] = plan['close']
+            if plan['delete']:
+                self.api.request('DELETE', path(','.join(plan['delete'])), action='deleting %s before the restore' % ', '.join(plan['delete']))
+                done['delete'] = plan['delete']
+            answer = self.api.request('POST', path('_snapshot', self.repository, name, '_restore'),
+                                      params={'wait_for_completion': 'true' if self.params['wait'] else 'false'},
+                                      body=self.restore_body(selection['request']),
+                                      timeout=self.params['wait_timeout'] if self.params['wait'] else None,
+                                      action="restoring snapshot '%s' of repository '%s'" % (name, self.repository))
+        except OpenSearchModuleError as error:
+            self.fail('%s. %s' % (error.msg.rstrip('.'), self.undo_preparation(safety, done, result)), **result)
         restored = (answer or {}).get('snapshot') or {}
         if restored:
             restore['shards'] = restored.get('shards')
             failed = (restored.get('shards') or {}).get('failed') or 0
             if failed:
+                kept = (" The replaced data of %s is in snapshot '%s' of repository '%s', which the module keeps."
+                        % (', '.join(doomed), safety, self.repository)) if safety else ''
                 self.fail("Restore of snapshot '%s' finished with %s failed shard(s) of %s; check the cluster log and "
-                          "GET /_cat/recovery." % (name, failed, (restored.get('shards') or {}).get('total')), **result)
+                          "GET /_cat/recovery.%s" % (name, failed, (restored.get('shards') or {}).get('total'), kept), **result)
+        if safety and not self.params['wait']:
+            self.module.warn("The safety snapshot '%s' of %s is kept while the restore runs (wait=false): delete it with "
+                             "state=absent once the restore has finished." % (safety, ', '.join(doomed)))
+        elif safety:
+            try:
+                self.delete_snapshot(safety)
+                restore['safety_snapshot_kept'] = False
+            except OpenSearchModuleError as error:
+                self.module.warn("The restore succeeded, but the safety snapshot '%s' taken before deleting %s could not be "
+                                 "deleted: %s Delete it with state=absent." % (safety, ', '.join(doomed), error.msg))
         return result
+
+    def restore_body(self, names):
+        body = dict(indices=','.join(names), ignore_unavailable=self.params['ignore_unavailable'], partial=self.params['allow_partial'])
+        if self.params['rename_pattern']:
+            body['rename_pattern'] = self.params['rename_pattern']
+            body['rename_replacement'] = self.params['rename_replacement']
+        if self.params['include_global_state'] is not None:
+            body['include_global_state'] = self.params['include_global_state']
+        return body
+
+    def delete_snapshot(self, name):
+        self.api.request('DELETE', path('_snapshot', self.repository, name), timeout=max(self.params['wait_timeout'], self.params['timeout']),
+                         action="deleting snapshot '%s' of repository '%s'" % (name, self.repository))
+
+    def take_safety_snapshot(self, name, plan, existing_streams, result):
+        """Snapshot exactly the indices and data streams existing_index=delete is about to delete; fail if that fails.
+
+        ignore_unavailable gets a data stream name past the security plugin's index lookup (as restore-search.yml does);
+        the snapshot is then checked to hold every index and stream to be deleted.
+        """
+        doomed = plan['delete'] + plan['delete_streams']
+        safety = safety_snapshot_name(name, datetime.datetime.now(datetime.timezone.utc))
+        try:
+            answer = self.api.request('PUT', path('_snapshot', self.repository, safety), params={'wait_for_completion': 'true'},
+                                      body=dict(indices=','.join(doomed), include_global_state=False, ignore_unavailable=True,
+                                                partial=False, metadata=dict(taken_by='rdmops.invenio.opensearch_snapshot',
+                                                                             reason='before restoring %s over these indices' % name)),
+                                      timeout=self.params['wait_timeout'],
+                                      action="taking safety snapshot '%s' of %s" % (safety, ', '.join(doomed)))
+        except OpenSearchModuleError as error:
+            try:
+                started = self.get_snapshot(safety)
+            except OpenSearchModuleError:
+                started = {'state': 'unknown (it could not be read)'}
+            left = (" Snapshot '%s' is in repository '%s' (state %s): delete it with state=absent." % (
+                safety, self.repository, started.get('state'))) if started else ''
+            self.fail('%s. Nothing was deleted or restored: existing_index=delete first snapshots what it deletes.%s'
+                      % (error.msg.rstrip('.'), left), **dict(result, changed=bool(started)))
+        info = (answer or {}).get('snapshot') or {}
+        missing = missing_from_snapshot(info, plan['delete'], plan['delete_streams'], existing_streams)
+        if info.get('state') != 'SUCCESS' or missing:
+            kept = False
+            try:
+                self.delete_snapshot(safety)
+                cleanup = 'it is deleted again'
+            except OpenSearchModuleError as error:
+                kept = True
+                cleanup = 'it could not be deleted (%s): delete it with state=absent' % error.msg.rstrip('.')
+            outcome = ('does not hold %s' % ', '.join(missing)) if missing else 'ended %s (%s)' % (info.get('state'), failure_text(info))
+            self.fail("Safety snapshot '%s' of %s %s and %s. Nothing was deleted or restored: existing_index=delete first "
+                      "snapshots what it deletes." % (safety, ', '.join(doomed), outcome, cleanup), **dict(result, changed=kept))
+        return safety
+
+    def undo_preparation(self, safety, done, result):
+        """After a failed restore request: put back what was deleted, reopen what was closed; say what happened.
+
+        Sets result['changed'] to whether anything is left different from before the run.
+        """
+        said = []
+        left = False
+        deleted = done['delete'] + done['delete_streams']
+        if deleted:
+            names, them = ', '.join(deleted), 'it' if len(deleted) == 1 else 'them'
+            try:
+                answer = self.api.request('POST', path('_snapshot', self.repository, safety, '_restore'),
+                                          params={'wait_for_completion': 'true'},
+                                          body=dict(indices=','.join(deleted), include_global_state=False, ignore_unavailable=True),
+                                          timeout=self.params['wait_timeout'],
+                                          action="putting back %s from safety snapshot '%s'" % (names, safety))
+                shards = ((answer or {}).get('snapshot') or {}).get('shards') or {}
+                if shards.get('failed'):
+                    raise OpenSearchModuleError('%s of %s shard(s) failed' % (shards.get('failed'), shards.get('total')))
+                indices = self.existing_indices()
+                streams = self.existing_data_streams() if done['delete_streams'] else {}
+                absent = [index for index in done['delete'] if index not in indices] + \
+                    [stream for stream in done['delete_streams'] if stream not in streams]
+                if absent:
+                    raise OpenSearchModuleError('OpenSearch did not bring back %s' % ', '.join(absent))
+            except OpenSearchModuleError as error:
+                left = True
+                said.append("It had deleted %s before restoring and could not put %s back (%s). The data is in snapshot '%s' "
+                            "of repository '%s', which the module keeps: restore it with state=restored, name=%s."
+                            % (names, them, error.msg.rstrip('.'), safety, self.repository, safety))
+            else:
+                said.append("It had deleted %s before restoring and put %s back from the safety snapshot '%s' taken just "
+                            "before." % (names, them, safety))
+        if safety and not left:
+            try:
+                self.delete_snapshot(safety)
+                result['restore']['safety_snapshot_kept'] = False
+                said.append("The safety snapshot '%s' is deleted again." % safety)
+            except OpenSearchModuleError as error:
+                left = True
+                said.append("The safety snapshot '%s' could not be deleted (%s): delete it with state=absent."
+                            % (safety, error.msg.rstrip('.')))
+        if done['close']:
+            names, them = ', '.join(done['close']), 'it' if len(done['close']) == 1 else 'them'
+            try:
+                self.api.request('POST', path(','.join(done['close']), '_open'), action='opening %s again' % names)
+                said.append('It had closed %s before restoring and opened %s again.' % (names, them))
+            except OpenSearchModuleError as error:
+                left = True
+                said.append('It had closed %s before restoring and could not open %s again (%s): open %s with POST /%s/_open.'
+                            % (names, them, error.msg.rstrip('.'), them, ','.join(done['close'])))
+        result['changed'] = left
+        if not deleted and not done['close']:
+            said.insert(0, 'Nothing had been closed or deleted.')
+        return ' '.join(said)
 
     def pruned(self):
         try:

@@ -23,6 +23,10 @@ description:
   - With O(verify=true) every run ends with C(POST /_snapshot/<name>/_verify) and fails naming the nodes that
     could not write to the repository. Verification also runs when nothing changed, so that a repository that
     became unwritable (a full or unmounted disk) is reported; it is skipped in check mode.
+  - When verification fails after this run registered or changed the repository, the module undoes that. It
+    removes a repository it created, or registers the previous definition again, then reads the repository back
+    and says in its error whether the cluster reports it as before the run. A repository that was already
+    defined that way is left as it is.
   - Removing a repository only unregisters it; the snapshot files stay where they are.
 author:
   - rdmops.invenio developers (@rdmops)
@@ -67,6 +71,7 @@ options:
   verify:
     description:
       - Verify that every node can write to the repository, and fail naming the nodes that cannot.
+      - A registration or change made by this run that fails verification is undone (see the description).
     type: bool
     default: true
 seealso:
@@ -197,11 +202,47 @@ def verify(api, name):
         if not failing and ('cluster-manager' in (error.reason or '') or 'master' in (error.reason or '')):
             failing = ['%s (the cluster-manager node)' % (api.cluster_manager_name() or '?')]
         raise OpenSearchModuleError(
-            "Repository '%s' is registered but verification failed: node(s) %s could not write to it. Make the "
+            "Repository '%s': verification failed: node(s) %s could not write to it. Make the "
             "location writable by the OpenSearch service user on every node (a shared file system for clusters of "
-            "more than one node). OpenSearch said: %s" % (name, ', '.join(failing) or '(not named by OpenSearch)', error.reason or error.msg),
+            "more than one node). OpenSearch said: %s." % (name, ', '.join(failing) or '(not named by OpenSearch)', error.reason or error.msg),
             status=error.status, error_type=error.error_type, reason=error.reason)
     return sorted(node.get('name') or node_id for node_id, node in ((answer or {}).get('nodes') or {}).items())
+
+
+def definition_text(definition):
+    described = describe_definition(definition)
+    settings = ', '.join('%s=%s' % item for item in sorted(described['settings'].items()))
+    return 'type %s%s' % (described['type'], (', ' + settings) if settings else '')
+
+
+def put_back(api, name, previous):
+    """Undo this run's registration after a failed verification.
+
+    previous is the definition GET returned before the run, or None when the run created the repository. Returns a
+    sentence for the error and describe_definition() of what the cluster has afterwards, None when unknown.
+    """
+    what = 'registered it in this run' if previous is None else 'changed its definition in this run'
+    try:
+        if previous is None:
+            api.request('DELETE', path('_snapshot', name), action="removing repository '%s' again" % name)
+        else:
+            api.request('PUT', path('_snapshot', name), params={'verify': 'false'},
+                        body=dict(type=previous.get('type'), settings=previous.get('settings') or {}),
+                        action="registering the previous definition of repository '%s' again" % name)
+        answer = api.request('GET', path('_snapshot', name), ignore=(404,), action="reading repository '%s'" % name)
+    except OpenSearchModuleError as error:
+        return ("The module had %s and could not undo that: %s Repository '%s' may be left as this run registered it."
+                % (what, error.msg, name), None)
+    now = (answer or {}).get(name)
+    if describe_definition(now) == describe_definition(previous):
+        if previous is None:
+            return ("The module had registered it in this run and removed it again: the cluster has no repository '%s', "
+                    "as before the run." % name, {})
+        return ("The module had changed its definition in this run and registered the previous one again (%s): "
+                "the cluster reports it as before the run." % definition_text(previous), describe_definition(now))
+    return ("The module had %s and tried to undo that, but the cluster now reports %s (before the run: %s)."
+            % (what, definition_text(now) if now else 'no repository', definition_text(previous) if previous else 'no repository'),
+            describe_definition(now))
 
 
 def run(module, api):
@@ -255,7 +296,14 @@ def run(module, api):
         try:
             result['verified_nodes'] = verify(api, name)
         except OpenSearchModuleError as error:
-            module.fail_json(msg=error.msg, **result)
+            if not changes['action']:
+                module.fail_json(msg='%s It was registered this way before the run; nothing was changed.' % error.msg, **result)
+            undone, now = put_back(api, name, current)
+            if now is not None:
+                result['repository'] = now
+                result['changed'] = now != before
+            result['diff'] = dict(before=before, after=result['repository'])
+            module.fail_json(msg='%s %s' % (error.msg, undone), **result)
     return result
 
 

@@ -23,7 +23,15 @@ description:
     restarts the server but reports RV(restart_required).
   - Reports the archiver status from C(pg_stat_archiver) with a derived health flag, and can prove that archiving
     works by switching to a new WAL segment and waiting until the archiver reports it (O(verify)).
-  - Parameters are validated before connecting, so a wrong value fails without touching the server.
+  - Parameters are validated before connecting, so a wrong value fails without touching the server. After
+    connecting, every wanted value is checked against the server's own limits (C(pg_settings) columns C(vartype),
+    C(unit), C(min_val), C(max_val), C(enumvals)) before the first C(ALTER SYSTEM), in check mode too; the error
+    names the setting, the value and the allowed range.
+  - C(ALTER SYSTEM) cannot run in a transaction, so each statement is committed on its own. When one still fails
+    after others were written (a check the server makes beyond those limits, such as C(max_wal_senders) counting
+    against the backend limit, a missing privilege, a server error), the module sets the entries of
+    C(postgresql.auto.conf) back to what they were (C(ALTER SYSTEM RESET) where there was none), reloads, and its
+    error says whether the file holds the same entries in the same order as before, or exactly what is left.
 options:
   state:
     description:
@@ -84,7 +92,12 @@ notes:
     changed setting plus C(EXECUTE) on C(pg_reload_conf()); the module checks this before changing anything.
   - A role that is not a superuser also needs C(SELECT) on C(pg_file_settings) and C(EXECUTE) on
     C(pg_show_all_file_settings()) to see values that wait for a restart; without them the module warns and reports
-    those values as changed until the restart.
+    those values as changed until the restart. Without them a failed run also cannot put back what it had
+    written; its error then lists those settings and their previous configured values.
+  - C(ALTER SYSTEM SET) moves an entry to the end of C(postgresql.auto.conf) (PostgreSQL 12 and later), so putting
+    values back sets every entry from the first one the run wrote again, in file order. When one of those cannot
+    be written back unchanged (a list setting such as C(shared_preload_libraries), a setting the server does not
+    know, or one the role may not alter), only the values come back and the error names the new order.
   - Restart the server (for example with a handler) when RV(restart_required) is true, then run the module again
     with O(verify=true) to prove archiving works.
 attributes:
@@ -249,10 +262,12 @@ from ansible_collections.rdmops.invenio.plugins.module_utils.postgresql_connecti
 )
 from ansible_collections.rdmops.invenio.plugins.module_utils.wal_archiving import (
     MANAGED_SETTINGS,
+    LIST_QUOTED_SETTINGS,
     InvalidValue,
     apply_changes,
     archiver_status,
     archiving_active,
+    check_server_limits,
     check_startable,
     command_warnings,
     compute_changes,
@@ -261,6 +276,8 @@ from ansible_collections.rdmops.invenio.plugins.module_utils.wal_archiving impor
     live_settings,
     pending_restart,
     privilege_message,
+    restore_outcome,
+    restore_plan,
     segment_archived,
     sql_value,
     verify_failure_message,
@@ -272,10 +289,10 @@ if psycopg is not None:
 
 def read_settings(cursor):
     """pg_settings rows and, when readable, the configured values from pg_file_settings."""
-    cursor.execute('SELECT name, setting, reset_val, pending_restart FROM pg_catalog.pg_settings WHERE name = ANY(%s)',
-                   (list(MANAGED_SETTINGS),))
-    rows = dict((name, dict(setting=setting, reset_val=reset_val, pending_restart=pending))
-                for name, setting, reset_val, pending in cursor.fetchall())
+    cursor.execute('SELECT name, setting, reset_val, pending_restart, vartype, unit, min_val, max_val, enumvals '
+                   'FROM pg_catalog.pg_settings WHERE name = ANY(%s)', (list(MANAGED_SETTINGS),))
+    keys = ('setting', 'reset_val', 'pending_restart', 'vartype', 'unit', 'min_val', 'max_val', 'enumvals')
+    rows = dict((row[0], dict(zip(keys, row[1:]))) for row in cursor.fetchall())
     try:
         cursor.execute('SELECT name, setting FROM pg_catalog.pg_file_settings '
                        'WHERE name = ANY(%s) ORDER BY seqno', (list(MANAGED_SETTINGS),))
@@ -294,20 +311,80 @@ def read_archiver(cursor, active):
     return archiver_status(dict(zip(keys, row[:6])), row[6], active)
 
 
+def read_auto_conf(cursor):
+    """[(name, value)] of postgresql.auto.conf in file order, as the server reads the file now."""
+    cursor.execute('SELECT name, setting FROM pg_catalog.pg_file_settings WHERE sourcefile LIKE %s ORDER BY seqno',
+                   ('%/postgresql.auto.conf',))
+    return list(cursor.fetchall())
+
+
+def is_superuser(cursor):
+    cursor.execute('SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user')
+    return cursor.fetchone()[0]
+
+
+def alterable(cursor, names):
+    """The settings among names that login_user may change with ALTER SYSTEM."""
+    if is_superuser(cursor):
+        return set(names)
+    if cursor.connection.info.server_version < 150000:
+        return set()
+    cursor.execute('SELECT n FROM unnest(%s::text[]) AS n WHERE has_parameter_privilege(n, %s)', (list(names), 'ALTER SYSTEM'))
+    return set(row[0] for row in cursor.fetchall())
+
+
 def missing_privileges(cursor, user, names):
     """A message when login_user may not ALTER SYSTEM the given settings or reload, else None."""
-    cursor.execute('SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user')
-    if cursor.fetchone()[0]:
+    if is_superuser(cursor):
         return None
     if cursor.connection.info.server_version < 150000:
         return privilege_message(user, names, superuser_only=True)
-    cursor.execute('SELECT bool_and(p) FROM (SELECT has_parameter_privilege(n, %s) AS p FROM unnest(%s::text[]) AS n) AS s',
-                   ('ALTER SYSTEM', list(names)))
-    may_alter = cursor.fetchone()[0]
+    allowed = alterable(cursor, names)
     cursor.execute("SELECT has_function_privilege('pg_catalog.pg_reload_conf()', 'EXECUTE')")
-    if may_alter and cursor.fetchone()[0]:
+    if allowed == set(names) and cursor.fetchone()[0]:
         return None
-    return privilege_message(user, names)
+    return privilege_message(user, [name for name in names if name not in allowed] or names)
+
+
+def error_message(exc, user, names):
+    """What the server refused, with the grant to run when a privilege was missing."""
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return 'login_user "%s" lacks a privilege: %s. %s' % (user, str(exc).strip(), privilege_message(user, names))
+    return 'PostgreSQL reported an error: %s' % str(exc).strip()
+
+
+def put_back(cursor, before, written):
+    """Undo this run's ALTER SYSTEM statements.
+
+    Returns the entries postgresql.auto.conf holds afterwards (None when unknown) and whether the reload worked.
+    """
+    if before is None or not written:
+        return None, False
+    others = [name for name, _value in before if name not in written and name not in LIST_QUOTED_SETTINGS]
+    rewritable = set()
+    try:
+        if others:
+            cursor.execute('SELECT name FROM pg_catalog.pg_settings WHERE name = ANY(%s)', (others,))
+            rewritable = alterable(cursor, [row[0] for row in cursor.fetchall()])
+    except psycopg.Error:
+        rewritable = set()
+    for name, value in restore_plan(before, written, rewritable):
+        try:
+            if value is None:
+                cursor.execute(sql.SQL('ALTER SYSTEM RESET {}').format(sql.Identifier(name)))
+            else:
+                cursor.execute(sql.SQL('ALTER SYSTEM SET {} = {}').format(sql.Identifier(name), sql.Literal(value)))
+        except psycopg.Error:
+            continue  # restore_outcome() reports every entry that is not as before
+    try:
+        cursor.execute('SELECT pg_catalog.pg_reload_conf()')
+        reloaded = True
+    except psycopg.Error:
+        reloaded = False
+    try:
+        return read_auto_conf(cursor), reloaded
+    except psycopg.Error:
+        return None, reloaded
 
 
 def wait_for_archive(module, cursor, active, timeout):
@@ -364,6 +441,10 @@ def main():
             if missing:
                 module.fail_json(msg='login_user "%s" cannot see the settings %s: connect as a superuser or a member of '
                                      'pg_read_all_settings' % (params['login_user'], ', '.join(missing)))
+            try:
+                check_server_limits(desired, rows)
+            except InvalidValue as exc:
+                module.fail_json(msg=str(exc))
             before = configured_settings(rows, file_rows)
             live = live_settings(rows)
             changes = compute_changes(before, desired)
@@ -381,9 +462,21 @@ def main():
                 if problem:
                     module.fail_json(msg=problem)
                 if not module.check_mode:
-                    for query in queries:
-                        cursor.execute(query)
-                    cursor.execute('SELECT pg_catalog.pg_reload_conf()')
+                    # ALTER SYSTEM cannot run inside a transaction: each statement is committed on its own, so a
+                    # failure half-way is undone statement by statement.
+                    auto_before = read_auto_conf(cursor) if file_rows is not None else None
+                    written = []
+                    try:
+                        for (name, _before, _after), query in zip(changes, queries):
+                            cursor.execute(query)
+                            written.append(name)
+                        cursor.execute('SELECT pg_catalog.pg_reload_conf()')
+                    except psycopg.Error as exc:
+                        auto_now, reloaded = put_back(cursor, auto_before, written)
+                        refused = error_message(exc, params['login_user'], list(desired))
+                        outcome = restore_outcome(auto_before, auto_now, written, before, reloaded)
+                        module.fail_json(msg='%s. %s' % (refused, outcome),
+                                         changed=bool(written) and (auto_before is None or auto_now != auto_before))
 
             if file_rows is None:
                 module.warn('login_user "%s" cannot read pg_file_settings, so values set by ALTER SYSTEM that wait for a '
@@ -418,11 +511,8 @@ def main():
                                                                               params['verify_timeout'])
             else:
                 result['archiver'] = read_archiver(cursor, active)
-    except psycopg.errors.InsufficientPrivilege as exc:
-        module.fail_json(msg='login_user "%s" lacks a privilege: %s. %s' % (
-            params['login_user'], str(exc).strip(), privilege_message(params['login_user'], list(desired))))
     except psycopg.Error as exc:
-        module.fail_json(msg='PostgreSQL reported an error: %s' % str(exc).strip())
+        module.fail_json(msg=error_message(exc, params['login_user'], list(desired)))
     finally:
         conn.close()
     module.exit_json(**result)

@@ -168,6 +168,75 @@ def test_existing_index_delete_replaces_exactly_the_targets(opensearch, run_modu
     assert opensearch.documents(UNRELATED) == {'r1': {'title': 'kept as it is'}}
 
 
+LATE = {'written-after-snapshot': {'recid': 'late', 'timestamp': '2026-11-30T00:00:00'}}
+
+
+def snapshot_names(opensearch, repository):
+    return sorted(snap['snapshot'] for snap in opensearch.request('GET', '/_snapshot/%s/_all' % repository)['snapshots'])
+
+
+def restore_refused_on(opensearch, run_module, blocked, **args):
+    """Run a restore whose request OpenSearch refuses after the module has closed or deleted what it had to.
+
+    The index `blocked` (one of the targets) is replaced by an alias of that name on UNRELATED. The module plans with
+    the list of indices, where an alias does not appear; OpenSearch refuses to restore an index under a name an
+    alias has, and refuses the whole request. The alias is removed again afterwards (`blocked` stays absent).
+    """
+    opensearch.request('DELETE', '/' + blocked)
+    opensearch.request('POST', '/_aliases', {'actions': [{'add': {'index': UNRELATED, 'alias': blocked}}]})
+    try:
+        return run_module(MODULE, dict(args, state='restored'))
+    finally:
+        opensearch.request('POST', '/_aliases', {'actions': [{'remove': {'index': UNRELATED, 'alias': blocked}}]})
+
+
+def test_a_restore_refused_after_the_delete_puts_the_deleted_index_back(opensearch, run_module, stats):
+    opensearch.bulk_index(EVENTS, LATE)
+    snapshots = snapshot_names(opensearch, REPO)
+    result = restore_refused_on(opensearch, run_module, AGGREGATES, repository=REPO, name='it-stats-' + today(),
+                                indices=[EVENTS, AGGREGATES], existing_index='delete')
+    assert result['failed'] is True
+    safety = result['restore']['safety_snapshot']
+    assert safety.startswith('before-restore-of-it-stats-%s-' % today())
+    assert result['msg'] == (
+        "OpenSearch answered HTTP 400 while restoring snapshot 'it-stats-%s' of repository '%s': invalid_index_name_exception: "
+        "Invalid index name [%s], already exists as alias. It had deleted %s before restoring and put it back from the "
+        "safety snapshot '%s' taken just before. The safety snapshot '%s' is deleted again."
+        % (today(), REPO, AGGREGATES, EVENTS, safety, safety))
+    assert result['restore']['deleted'] == [EVENTS] and result['restore']['safety_snapshot_kept'] is False
+    assert result['changed'] is False
+    assert opensearch.documents(EVENTS) == dict(stats[EVENTS], **LATE)  # the data the restore was to replace
+    assert opensearch.index_states()[EVENTS] == 'open'
+    assert snapshot_names(opensearch, REPO) == snapshots
+
+    replaced = run_module(MODULE, dict(repository=REPO, name='it-stats-' + today(), state='restored', indices=[EVENTS, AGGREGATES],
+                                       existing_index='delete'))
+    assert replaced.get('failed') is not True, replaced.get('msg')
+    assert replaced['restore']['deleted'] == [EVENTS]
+    assert replaced['restore']['safety_snapshot'].startswith('before-restore-of-it-stats-' + today() + '-')
+    assert_contents(opensearch, stats)
+    assert snapshot_names(opensearch, REPO) == snapshots
+
+
+def test_a_restore_refused_after_closing_opens_the_indices_again(opensearch, run_module, stats):
+    opensearch.bulk_index(EVENTS, LATE)
+    result = restore_refused_on(opensearch, run_module, AGGREGATES, repository=REPO, name='it-stats-' + today(),
+                                indices=[EVENTS, AGGREGATES], existing_index='close')
+    assert result['failed'] is True
+    assert result['msg'] == (
+        "OpenSearch answered HTTP 400 while restoring snapshot 'it-stats-%s' of repository '%s': invalid_index_name_exception: "
+        "Invalid index name [%s], already exists as alias. It had closed %s before restoring and opened it again."
+        % (today(), REPO, AGGREGATES, EVENTS))
+    assert result['restore']['closed'] == [EVENTS] and result['restore']['safety_snapshot'] is None
+    assert result['changed'] is False
+    assert opensearch.index_states()[EVENTS] == 'open'
+    assert opensearch.documents(EVENTS) == dict(stats[EVENTS], **LATE)
+    restored = run_module(MODULE, dict(repository=REPO, name='it-stats-' + today(), state='restored', indices=[EVENTS, AGGREGATES],
+                                       existing_index='close'))
+    assert restored.get('failed') is not True, restored.get('msg')
+    assert_contents(opensearch, stats)
+
+
 def test_a_renamed_restore_sits_beside_the_live_indices(opensearch, run_module, stats):
     result = run_module(MODULE, dict(repository=REPO, name='it-stats-' + today(), state='restored', indices=[PREFIX + '*stats-*'],
                                      rename_pattern=PREFIX + '(.+)', rename_replacement='restored-$1'))
@@ -242,6 +311,28 @@ def test_a_data_stream_like_invenio_job_logs_is_restored_as_a_stream(opensearch,
     assert copy['restore']['data_streams'] == ['copy-job-logs']
     assert opensearch.request('GET', '/copy-job-logs/_count')['count'] == 12
     assert opensearch.request('GET', '/%s/_count' % stream)['count'] == 12
+
+
+def test_a_data_stream_deleted_for_a_refused_restore_is_put_back(opensearch, run_module, stats):
+    stream, blocked = PREFIX + 'job-logs', PREFIX + 'blocked'
+    opensearch.request('PUT', '/' + blocked, {'settings': {'number_of_shards': 1, 'number_of_replicas': 0}})
+    opensearch.bulk_index(blocked, {'b1': {'title': 'restored under a name an alias takes'}})
+    taken = run_module(MODULE, dict(repository='it-streams', name='jobs-and-blocked', indices=[stream, blocked]))
+    assert taken.get('failed') is not True, taken.get('msg')
+    opensearch.request('POST', '/%s/_doc?refresh=true' % stream, {'@timestamp': '2026-11-30T11:00:00Z', 'job_id': 'after-the-snapshot'})
+    documents = opensearch.documents(stream)
+    assert len(documents) == 13
+    snapshots = snapshot_names(opensearch, 'it-streams')
+    result = restore_refused_on(opensearch, run_module, blocked, repository='it-streams', name='jobs-and-blocked',
+                                indices=[stream, blocked], existing_index='delete')
+    assert result['failed'] is True
+    safety = result['restore']['safety_snapshot']
+    assert result['msg'].endswith("already exists as alias. It had deleted %s before restoring and put it back from the safety "
+                                  "snapshot '%s' taken just before. The safety snapshot '%s' is deleted again." % (stream, safety, safety))
+    assert result['restore']['deleted_data_streams'] == [stream] and result['changed'] is False
+    assert stream in [item['name'] for item in opensearch.request('GET', '/_data_stream')['data_streams']]
+    assert opensearch.documents(stream) == documents
+    assert snapshot_names(opensearch, 'it-streams') == snapshots
 
 
 def test_pruning_keeps_the_newest_n(opensearch, run_module, stats):

@@ -80,17 +80,48 @@ def test_an_unknown_repository_type_names_the_missing_plugin(run_module):
     assert "type 's3'" in result['msg'] and 'repository-s3' in result['msg']
 
 
-def test_a_repository_nodes_cannot_write_fails_verification_naming_the_node(opensearch, run_module):
-    readonly = location(opensearch, 'readonly')
-    os.makedirs(readonly)
-    os.chown(readonly, 0, 0)
-    os.chmod(readonly, 0o555)
+def readonly_location(opensearch, name):
+    """A directory under path.repo the node (user rdmops-test) cannot write to."""
+    path = location(opensearch, name)
+    os.makedirs(path)
+    os.chown(path, 0, 0)
+    os.chmod(path, 0o555)
+    return path
+
+
+def test_a_repository_nodes_cannot_write_fails_verification_naming_the_node_and_is_removed_again(opensearch, run_module):
+    readonly = readonly_location(opensearch, 'readonly')
     result = run_module(MODULE, dict(name='it-readonly', type='fs', settings=dict(location=readonly)))
     assert result['failed'] is True
-    assert 'verification failed' in result['msg'] and 'rdmops-it-node' in result['msg']
-    assert result['changed'] is True
+    assert result['msg'].startswith("Repository 'it-readonly': verification failed: node(s) rdmops-it-node (the cluster-manager node) could not write to it.")
+    assert result['msg'].endswith("The module had registered it in this run and removed it again: the cluster has no "
+                                  "repository 'it-readonly', as before the run.")
+    assert result['changed'] is False and result['repository'] == {}
+    assert 'it-readonly' not in opensearch.request('GET', '/_snapshot/_all')
     without = run_module(MODULE, dict(name='it-readonly', type='fs', settings=dict(location=readonly), verify=False))
-    assert without.get('failed') is not True and without['changed'] is False and without['verified_nodes'] == []
+    assert without.get('failed') is not True and without['changed'] is True and without['verified_nodes'] == []
+    again = run_module(MODULE, dict(name='it-readonly', type='fs', settings=dict(location=readonly)))
+    assert again['failed'] is True and again['changed'] is False
+    assert again['msg'].endswith('It was registered this way before the run; nothing was changed.')
+    assert opensearch.request('GET', '/_snapshot/it-readonly')['it-readonly']['settings']['location'] == readonly
+
+
+def test_a_changed_definition_that_fails_verification_is_put_back(opensearch, run_module):
+    writable = location(opensearch, 'revert')
+    settings = dict(location=writable, compress=True, max_snapshot_bytes_per_sec='40mb')
+    first = run_module(MODULE, dict(name='it-revert', type='fs', settings=settings))
+    assert first.get('failed') is not True, first.get('msg')
+    before = opensearch.request('GET', '/_snapshot/it-revert')
+    readonly = readonly_location(opensearch, 'revert-readonly')
+    result = run_module(MODULE, dict(name='it-revert', type='fs', settings=dict(location=readonly, compress=False)))
+    assert result['failed'] is True
+    assert result['msg'].startswith("Repository 'it-revert': verification failed: node(s) rdmops-it-node (the cluster-manager node) could not write to it.")
+    assert result['msg'].endswith(
+        'The module had changed its definition in this run and registered the previous one again (type fs, '
+        'compress=true, location=%s, max_snapshot_bytes_per_sec=40mb): the cluster reports it as before the run.' % writable)
+    assert result['changed'] is False
+    assert result['repository'] == result['diff']['before'] == result['diff']['after']
+    assert opensearch.request('GET', '/_snapshot/it-revert') == before
 
 
 def test_a_repository_is_removed_once(opensearch, run_module):

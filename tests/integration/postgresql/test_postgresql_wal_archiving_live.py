@@ -4,6 +4,8 @@ import os
 import re
 import socket
 
+from psycopg import sql
+
 
 def configured(pg, name):
     """What postgresql.auto.conf / postgresql.conf say, as the server reads them now."""
@@ -189,3 +191,130 @@ def test_invalid_values_fail_before_connecting(pg):
         assert result.get('failed') is True, extra
         assert expected in result['msg'], (extra, result['msg'])
         assert 'cannot connect' not in result['msg']
+
+
+# ---- a failed run leaves the server configured as it found it ---------------------------------
+
+def server_configuration(pg):
+    """postgresql.auto.conf byte for byte and every pg_file_settings row, to compare before and after a failed run."""
+    with open(os.path.join(pg.data, 'postgresql.auto.conf'), 'rb') as handle:
+        content = handle.read()
+    rows = pg.sql('SELECT seqno, name, setting, sourcefile, sourceline, applied, error FROM pg_file_settings ORDER BY seqno')
+    return content, rows
+
+
+def alter_system(pg, **values):
+    for name, value in values.items():
+        pg.sql(sql.SQL('ALTER SYSTEM SET {} = {}').format(sql.Identifier(name), sql.Literal(value)))
+    pg.sql('SELECT pg_reload_conf()')
+
+
+def create_role(pg, name, grants):
+    password = 'pw-' + os.urandom(8).hex()
+    pg.sql("CREATE ROLE %s LOGIN PASSWORD '%s'" % (name, password))
+    for grant in grants:
+        pg.sql(grant % name)
+    return password
+
+
+def test_an_archive_timeout_past_the_server_maximum_fails_before_anything_is_written(fresh):
+    # The report of issue #9: archiving off, nothing in postgresql.auto.conf.
+    before = server_configuration(fresh)
+    assert before[0].count(b'\n') == 2  # the two comment lines ALTER SYSTEM writes, no setting
+    result = fresh.run_module(fresh.module_args(state='enabled', archive_command='/bin/true', archive_timeout='99999999999999'))
+    assert result.get('failed') is True
+    assert result['msg'] == ('archive_timeout = 99999999999999 s is outside the range this server accepts, '
+                             '0 .. 1073741823 s; nothing was changed')
+    assert server_configuration(fresh) == before
+
+
+def test_max_wal_senders_past_its_maximum_fails_before_anything_is_written(fresh):
+    alter_system(fresh, archive_command=fresh.copy_command(), work_mem='8MB')
+    before = server_configuration(fresh)
+    result = fresh.run_module(fresh.module_args(archive_command='/bin/true', archive_timeout='60s', max_wal_senders=262144))
+    assert result.get('failed') is True
+    assert result['msg'] == 'max_wal_senders = 262144 is outside the range this server accepts, 0 .. 262143; nothing was changed'
+    assert server_configuration(fresh) == before
+
+
+def test_check_mode_refuses_a_value_past_the_server_limits_too(fresh):
+    before = server_configuration(fresh)
+    result = fresh.run_module(fresh.module_args(archive_command='/bin/true', max_wal_senders=262144), check=True)
+    assert result.get('failed') is True
+    assert 'max_wal_senders = 262144 is outside the range' in result['msg']
+    assert server_configuration(fresh) == before
+
+
+def test_a_value_the_server_refuses_after_earlier_statements_is_undone(fresh):
+    # max_wal_senders 262143 is within pg_settings' range, but PostgreSQL's own check (max_connections +
+    # autovacuum_max_workers + max_worker_processes + 1 + max_wal_senders <= 262143) refuses it at ALTER SYSTEM,
+    # after archive_mode, archive_command and archive_timeout were written.
+    alter_system(fresh, archive_command=fresh.copy_command(), work_mem='8MB', archive_timeout='5min')
+    before = server_configuration(fresh)
+    result = fresh.run_module(fresh.module_args(archive_command="/bin/true 'quoted' \\ %p", archive_timeout='60s',
+                                                max_wal_senders=262143))
+    assert result.get('failed') is True
+    assert result['msg'] == (
+        'PostgreSQL reported an error: invalid value for parameter "max_wal_senders": 262143. '
+        'It had already written archive_mode, archive_command, archive_timeout; it put them back and reloaded the '
+        'configuration: postgresql.auto.conf holds the same entries, in the same order, as before the run.')
+    assert result['changed'] is False
+    assert server_configuration(fresh) == before
+    assert live(fresh, 'archive_timeout') == '300'
+
+
+def test_a_privilege_missing_for_the_last_setting_only_writes_nothing(fresh):
+    password = create_role(fresh, 'wal_partial', [
+        'GRANT ALTER SYSTEM ON PARAMETER wal_level, archive_mode, archive_command, archive_timeout TO %s',
+        'GRANT EXECUTE ON FUNCTION pg_reload_conf() TO %s',
+        'GRANT SELECT ON pg_file_settings TO %s',
+        'GRANT EXECUTE ON FUNCTION pg_show_all_file_settings() TO %s'])
+    alter_system(fresh, work_mem='8MB')
+    before = server_configuration(fresh)
+    result = fresh.run_module(fresh.module_args(archive_command=fresh.copy_command(), archive_timeout='60s',
+                                                max_wal_senders=5, login_user='wal_partial'), password=password)
+    assert result.get('failed') is True
+    assert result['msg'] == (
+        'login_user "wal_partial" may not change max_wal_senders with ALTER SYSTEM: connect as a superuser, or on '
+        'PostgreSQL 15+ grant it as a superuser with: GRANT ALTER SYSTEM ON PARAMETER max_wal_senders TO "wal_partial"; '
+        'GRANT EXECUTE ON FUNCTION pg_reload_conf() TO "wal_partial"')
+    assert server_configuration(fresh) == before
+
+
+def test_without_pg_file_settings_a_failed_run_says_what_it_left_written(fresh):
+    password = create_role(fresh, 'wal_blind', [
+        'GRANT ALTER SYSTEM ON PARAMETER wal_level, archive_mode, archive_command, archive_timeout, max_wal_senders TO %s',
+        'GRANT EXECUTE ON FUNCTION pg_reload_conf() TO %s'])
+    result = fresh.run_module(fresh.module_args(archive_command='/bin/true', max_wal_senders=262143, login_user='wal_blind'),
+                              password=password)
+    assert result.get('failed') is True
+    assert result['msg'] == (
+        'PostgreSQL reported an error: invalid value for parameter "max_wal_senders": 262143. '
+        'It had already written archive_mode, archive_command to postgresql.auto.conf (not reloaded) and did NOT put '
+        'them back: login_user may not read pg_file_settings, so the module cannot tell what that file held before '
+        "(configured values before the run: archive_mode was 'off', archive_command was ''). Put them back as a "
+        'superuser (ALTER SYSTEM SET to the previous value, or ALTER SYSTEM RESET where postgresql.auto.conf had no '
+        'entry), then SELECT pg_reload_conf().')
+    assert result['changed'] is True
+    assert configured(fresh, 'archive_mode') == 'on'
+    assert configured(fresh, 'archive_command') == '/bin/true'
+    assert configured(fresh, 'max_wal_senders') is None
+
+
+def test_when_an_entry_cannot_be_set_again_the_values_come_back_and_the_order_change_is_named(fresh):
+    # ALTER SYSTEM SET re-quotes a list setting, so the module does not set shared_preload_libraries again; the
+    # archive_command it put back then ends up after it.
+    alter_system(fresh, archive_command=fresh.copy_command(), shared_preload_libraries='pg_stat_statements,auto_explain')
+    before_rows = server_configuration(fresh)[1]
+    result = fresh.run_module(fresh.module_args(archive_command='/bin/true', max_wal_senders=262143))
+    assert result.get('failed') is True
+    assert result['msg'] == (
+        'PostgreSQL reported an error: invalid value for parameter "max_wal_senders": 262143. '
+        'It had already written archive_mode, archive_command; it put back their values and reloaded the configuration, '
+        'but postgresql.auto.conf lists its entries in another order than before the run (now: shared_preload_libraries, '
+        'archive_command; before: archive_command, shared_preload_libraries): an entry after them cannot be set again '
+        'unchanged (a list setting, one the server does not know, or one login_user may not alter).')
+    after_rows = server_configuration(fresh)[1]
+    auto_conf = [(row[1], row[2]) for row in before_rows if row[3].endswith('postgresql.auto.conf')]
+    assert sorted((row[1], row[2]) for row in after_rows if row[3].endswith('postgresql.auto.conf')) == sorted(auto_conf)
+    assert dict(auto_conf)['shared_preload_libraries'] == '"pg_stat_statements,auto_explain"'  # as ALTER SYSTEM wrote it

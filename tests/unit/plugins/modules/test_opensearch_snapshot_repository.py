@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.rdmops.invenio.plugins.module_utils.opensearch_client import (
+    OpenSearchModuleError,
     describe_error,
     error_details,
     nodes_named_in,
@@ -21,6 +22,7 @@ from ansible_collections.rdmops.invenio.plugins.module_utils.opensearch_snapshot
 from ansible_collections.rdmops.invenio.plugins.modules.opensearch_snapshot_repository import (
     describe_definition,
     path_repo_message,
+    put_back,
     unknown_type_message,
 )
 
@@ -149,3 +151,56 @@ def test_rest_paths_escape_each_part():
     assert path('_snapshot', 'b', 'nightly-2026.11.23') == '/_snapshot/b/nightly-2026.11.23'
     assert path('_snapshot', 'b', '<x-{now/d}>') == '/_snapshot/b/%3Cx-%7Bnow%2Fd%7D%3E'
     assert path('a,b', '_close') == '/a,b/_close'
+
+
+# ---- undoing a registration whose verification failed --------------------------------------------
+
+class FakeApi(object):
+    """Answers requests from a {(method, path): answer or OpenSearchModuleError} table and records them."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.calls = []
+
+    def request(self, method, url, body=None, **_kwargs):
+        self.calls.append((method, url, body))
+        answer = self.answers.get((method, url))
+        if isinstance(answer, OpenSearchModuleError):
+            raise answer
+        return answer
+
+
+def test_a_repository_created_in_this_run_is_removed_again():
+    api = FakeApi({('GET', '/_snapshot/backups'): None})
+    message, now = put_back(api, 'backups', None)
+    assert ('DELETE', '/_snapshot/backups', None) in api.calls
+    assert message == ("The module had registered it in this run and removed it again: the cluster has no repository "
+                       "'backups', as before the run.")
+    assert now == {}
+
+
+def test_a_changed_repository_gets_its_previous_definition_back():
+    api = FakeApi({('GET', '/_snapshot/backups'): {'backups': CURRENT}})
+    message, now = put_back(api, 'backups', CURRENT)
+    assert ('PUT', '/_snapshot/backups', {'type': 'fs', 'settings': CURRENT['settings']}) in api.calls
+    assert message == ('The module had changed its definition in this run and registered the previous one again (type fs, '
+                       'chunk_size=1g, compress=true, location=/srv/snap/invenio, max_snapshot_bytes_per_sec=40mb): the '
+                       'cluster reports it as before the run.')
+    assert now == describe_definition(CURRENT)
+
+
+def test_an_undo_that_fails_says_what_may_be_left():
+    refused = OpenSearchModuleError("User 'ops' is authenticated but not allowed to do this (HTTP 403).")
+    message, now = put_back(FakeApi({('DELETE', '/_snapshot/backups'): refused}), 'backups', None)
+    assert message == ("The module had registered it in this run and could not undo that: User 'ops' is authenticated but not "
+                       "allowed to do this (HTTP 403). Repository 'backups' may be left as this run registered it.")
+    assert now is None
+
+
+def test_an_undo_the_cluster_does_not_reflect_names_both_definitions():
+    other = {'type': 'fs', 'settings': {'location': '/srv/snap/other'}}
+    message, now = put_back(FakeApi({('GET', '/_snapshot/backups'): {'backups': other}}), 'backups', CURRENT)
+    assert message == ('The module had changed its definition in this run and tried to undo that, but the cluster now reports '
+                       'type fs, location=/srv/snap/other (before the run: type fs, chunk_size=1g, compress=true, '
+                       'location=/srv/snap/invenio, max_snapshot_bytes_per_sec=40mb).')
+    assert now == describe_definition(other)

@@ -16,9 +16,11 @@ from ansible_collections.rdmops.invenio.plugins.module_utils.postgresql_connecti
 )
 from ansible_collections.rdmops.invenio.plugins.module_utils.wal_archiving import (
     InvalidValue,
+    alter_system,
     apply_changes,
     archiver_status,
     archiving_active,
+    check_server_limits,
     check_startable,
     command_warnings,
     compute_changes,
@@ -29,6 +31,8 @@ from ansible_collections.rdmops.invenio.plugins.module_utils.wal_archiving impor
     parse_duration_seconds,
     pending_restart,
     privilege_message,
+    restore_outcome,
+    restore_plan,
     segment_archived,
     sql_value,
     verify_failure_message,
@@ -317,3 +321,140 @@ def test_minimal_wal_level_needs_no_wal_senders_and_no_archiving():
         check_startable(dict(configured, archive_mode='on', max_wal_senders=0))
     check_startable(dict(configured, max_wal_senders=0))
     check_startable(dict(configured, wal_level='replica'))
+
+
+# ---- the server's own limits, checked before the first ALTER SYSTEM ----------------------------
+
+# pg_settings (name: vartype, unit, min_val, max_val, enumvals) as psycopg returns them from PostgreSQL 15.18.
+PG15_LIMITS = {
+    'archive_command': dict(vartype='string', unit=None, min_val=None, max_val=None, enumvals=None),
+    'archive_mode': dict(vartype='enum', unit=None, min_val=None, max_val=None, enumvals=['always', 'on', 'off']),
+    'archive_timeout': dict(vartype='integer', unit='s', min_val='0', max_val='1073741823', enumvals=None),
+    'max_wal_senders': dict(vartype='integer', unit=None, min_val='0', max_val='262143', enumvals=None),
+    'wal_level': dict(vartype='enum', unit=None, min_val=None, max_val=None, enumvals=['minimal', 'replica', 'logical']),
+}
+
+
+def test_values_inside_the_server_limits_pass():
+    wanted = desired_settings(params(archive_command=COPY, archive_timeout='1073741823', max_wal_senders=262143))
+    check_server_limits(wanted, PG15_LIMITS)
+    check_server_limits(desired_settings(params(archive_command=COPY, archive_timeout=0, max_wal_senders=0)), PG15_LIMITS)
+
+
+@pytest.mark.parametrize('overrides, message', [
+    (dict(archive_timeout='99999999999999'),
+     'archive_timeout = 99999999999999 s is outside the range this server accepts, 0 .. 1073741823 s; nothing was changed'),
+    (dict(archive_timeout='1073741824s'), 'archive_timeout = 1073741824 s is outside the range'),
+    (dict(archive_timeout='20000000min'), 'archive_timeout = 1200000000 s is outside the range'),
+    (dict(max_wal_senders=262144),
+     'max_wal_senders = 262144 is outside the range this server accepts, 0 .. 262143; nothing was changed'),
+])
+def test_a_value_past_the_server_limits_is_refused_naming_setting_value_and_range(overrides, message):
+    wanted = desired_settings(params(archive_command=COPY, **overrides))
+    with pytest.raises(InvalidValue) as caught:
+        check_server_limits(wanted, PG15_LIMITS)
+    assert message in str(caught.value)
+
+
+def test_the_range_is_compared_in_the_unit_the_server_reports():
+    minutes = dict(PG15_LIMITS, archive_timeout=dict(PG15_LIMITS['archive_timeout'], unit='min', max_val='10'))
+    check_server_limits(dict(archive_timeout=600), minutes)
+    with pytest.raises(InvalidValue, match=r'archive_timeout = 11 min is outside the range this server accepts, 0 \.\. 10 min'):
+        check_server_limits(dict(archive_timeout=630), minutes)
+
+
+def test_an_enum_value_the_server_does_not_list_is_refused():
+    older = dict(PG15_LIMITS, wal_level=dict(PG15_LIMITS['wal_level'], enumvals=['minimal', 'replica']))
+    with pytest.raises(InvalidValue, match='wal_level = logical is not accepted by this server, which allows one of: '
+                                           'minimal, replica; nothing was changed'):
+        check_server_limits(dict(wal_level='logical'), older)
+    check_server_limits(dict(wal_level='replica', archive_mode='always'), PG15_LIMITS)
+
+
+def test_settings_the_server_does_not_report_are_left_to_the_server():
+    check_server_limits(dict(max_wal_senders=10 ** 9), {})
+
+
+# ---- putting back what a failed run had written -------------------------------------------------
+
+def replay(entries, steps):
+    for name, value in steps:
+        entries = alter_system(entries, name, value)
+    return entries
+
+
+def test_alter_system_set_moves_the_entry_to_the_end_and_reset_removes_it():
+    # What PostgreSQL 15 did to postgresql.auto.conf (checked with ALTER SYSTEM on 15.18).
+    entries = [('archive_mode', 'on'), ('work_mem', '8MB'), ('archive_command', 'cp %p /a/%f')]
+    assert alter_system(entries, 'archive_mode', 'always') == [
+        ('work_mem', '8MB'), ('archive_command', 'cp %p /a/%f'), ('archive_mode', 'always')]
+    assert alter_system(entries, 'work_mem', None) == [('archive_mode', 'on'), ('archive_command', 'cp %p /a/%f')]
+
+
+@pytest.mark.parametrize('before, writes', [
+    ([], [('archive_mode', 'on'), ('archive_command', '/bin/true')]),
+    ([('archive_mode', 'off'), ('work_mem', '8MB'), ('archive_command', COPY), ('archive_timeout', '60s')],
+     [('archive_mode', 'on'), ('archive_command', '/bin/true')]),
+    ([('work_mem', '8MB'), ('archive_timeout', '1min')], [('archive_mode', 'on'), ('archive_timeout', '60s')]),
+    ([('wal_level', 'logical')], [('wal_level', 'replica')]),
+])
+def test_putting_back_gives_the_file_its_entries_in_their_order(before, writes):
+    after = replay(before, writes)
+    assert after != before
+    steps = restore_plan(before, [name for name, _value in writes], rewritable=set(name for name, _value in before))
+    assert replay(after, steps) == before
+
+
+def test_entries_written_after_the_first_changed_one_are_set_again_only_when_allowed():
+    before = [('archive_command', COPY), ('shared_preload_libraries', 'a,b'), ('archive_timeout', '60s')]
+    after = replay(before, [('archive_mode', 'on'), ('archive_command', '/bin/true')])
+    steps = restore_plan(before, ['archive_mode', 'archive_command'], rewritable=set())
+    assert ('shared_preload_libraries', 'a,b') not in steps
+    restored = replay(after, steps)
+    assert dict(restored) == dict(before)
+    assert restored == [('shared_preload_libraries', 'a,b'), ('archive_timeout', '60s'), ('archive_command', COPY)]
+
+
+def test_nothing_to_put_back_when_nothing_was_written():
+    assert restore_plan([('archive_mode', 'on')], [], rewritable=set()) == []
+
+
+def test_outcome_when_nothing_had_been_written():
+    assert restore_outcome([], [], []) == 'Nothing had been written: the server is configured as before the run.'
+
+
+def test_outcome_when_the_file_is_as_before():
+    before = [('archive_mode', 'off')]
+    msg = restore_outcome(before, list(before), ['archive_mode', 'archive_command'])
+    assert msg == ('It had already written archive_mode, archive_command; it put them back and reloaded the configuration: '
+                   'postgresql.auto.conf holds the same entries, in the same order, as before the run.')
+
+
+def test_outcome_says_when_the_reload_after_putting_back_failed():
+    msg = restore_outcome([], [], ['archive_mode'], reloaded=False)
+    assert msg == ('It had already written archive_mode; it put them back and could not reload the configuration (nor '
+                   'had the run, so the server has not read what it wrote): postgresql.auto.conf holds the same entries, '
+                   'in the same order, as before the run.')
+
+
+def test_outcome_names_what_could_not_be_put_back_and_the_statement_that_would():
+    before = [('archive_command', "it's")]
+    now = [('archive_command', '/bin/true'), ('archive_mode', 'on')]
+    msg = restore_outcome(before, now, ['archive_mode', 'archive_command'])
+    assert 'could not put back archive_mode, archive_command' in msg
+    assert "archive_mode = 'on'; archive_command = '/bin/true' (before the run: archive_mode: no entry; " \
+           "archive_command = \"it's\")" in msg
+    assert "ALTER SYSTEM RESET archive_mode; ALTER SYSTEM SET archive_command = 'it''s'" in msg
+
+
+def test_outcome_when_only_the_order_differs():
+    before = [('archive_command', COPY), ('shared_preload_libraries', 'a,b')]
+    now = [('shared_preload_libraries', 'a,b'), ('archive_command', COPY)]
+    msg = restore_outcome(before, now, ['archive_command'])
+    assert 'put back their values' in msg
+    assert 'now: shared_preload_libraries, archive_command; before: archive_command, shared_preload_libraries' in msg
+
+
+def test_outcome_without_pg_file_settings_says_nothing_was_put_back():
+    msg = restore_outcome(None, None, ['archive_mode'], dict(archive_mode='off'))
+    assert 'did NOT put them back' in msg and "archive_mode was 'off'" in msg and 'pg_file_settings' in msg
