@@ -72,7 +72,7 @@ def test_no_secret_is_in_a_world_readable_file(site_secrets):
 @pytest.mark.parametrize('step', ['converge', 'idempotence'])
 def test_no_secret_is_in_the_ansible_output(site_secrets, step):
     log = rdm_site.ARTIFACTS / 'molecule' / f'default-{step}.log'
-    assert log.is_file(), f'{log} is missing: run the scenario through scripts/molecule-scenario.sh, which keeps it'
+    assert log.is_file(), f'{log} is missing: run the scenario through scripts/harness/molecule-scenario.sh, which keeps it'
     output = log.read_text(encoding='utf-8', errors='replace')
     assert 'PLAY RECAP' in output and 'rdmops.invenio.invenio_rdm' in output
     assert leaks(output, site_secrets) == []
