@@ -40,8 +40,11 @@ opensearch-dist: venv
 
 check: lint unit sanity
 
-# Plugins get pep8/pylint from ansible-test sanity; the rest of the Python is checked here.
-PYTHON_OUTSIDE_PLUGINS := tests molecule scripts
+# Plugins get pep8/pylint from ansible-test sanity; the rest of the Python is checked here,
+# the programs the roles install among it (found by suffix or by shebang: some have no .py).
+ROLE_PYTHON := $(shell find roles -path '*/files/*' -type f -not -path '*/node_modules/*' \
+  \( -name '*.py' -o -exec sh -c 'head -n 1 "$$1" | grep -q "^\#!.*python"' sh {} \; \) -print | sort)
+PYTHON_OUTSIDE_PLUGINS := tests molecule scripts $(ROLE_PYTHON)
 lint: venv collection
 	scripts/dev/timed.sh "yamllint" yamllint -s .
 	ANSIBLE_HOME=$(CURDIR)/.ansible scripts/dev/timed.sh "ansible-lint" ansible-lint
