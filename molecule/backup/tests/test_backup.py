@@ -407,11 +407,13 @@ def move_back_to_backup_db(fresh):
     """The same move the other way, as an operator would undo it: the scenario's inventory is
     converged again (backup-db is the repository's primary once more) and the latest state is
     restored onto backup-db, which still holds the cluster the stanza backs up. backup-fresh is
-    left with a new empty cluster, as PostgreSQL's package made it: fresh again."""
+    left with a new empty cluster, as PostgreSQL's package made it (UTF-8, C.UTF-8: the locale of
+    this shell would give SQL_ASCII): fresh again."""
     result = playbook(CONVERGE)
     assert result.returncode == 0, result.output
     restore_latest()
-    fresh.check_output(f'pg_dropcluster --stop 15 main && rm -rf {PG_PATH}.before-restore-* && pg_createcluster 15 main')
+    fresh.check_output(f'pg_dropcluster --stop 15 main && rm -rf {PG_PATH}.before-restore-* '
+                       '&& pg_createcluster --locale C.UTF-8 15 main')
 
 
 class TestTheDatabaseMovesToAFreshHost:
