@@ -16,8 +16,8 @@ COLLECTION_LINK := $(ANSIBLE_COLLECTIONS_PATH)/ansible_collections/rdmops/inveni
         opensearch-dist collection build clean bench bench-search bench-app
 
 venv: $(VENV)/.ok
-$(VENV)/.ok: requirements.txt scripts/venv.sh
-	scripts/timed.sh "python toolchain (.venv)" scripts/venv.sh
+$(VENV)/.ok: requirements.txt scripts/dev/venv.sh
+	scripts/dev/timed.sh "python toolchain (.venv)" scripts/dev/venv.sh
 	touch $@
 
 # The roles and plugins are addressed as rdmops.invenio.*: make this checkout that collection.
@@ -30,38 +30,41 @@ collection:
 	mkdir -p $(dir $(LINT_COLLECTION_LINK)); rm -rf $(LINT_COLLECTION_LINK); ln -s $(CURDIR) $(LINT_COLLECTION_LINK)
 
 host:
-	scripts/timed.sh "host bootstrap (docker, debootstrap)" scripts/host-bootstrap.sh
+	scripts/dev/timed.sh "host bootstrap (docker, debootstrap)" scripts/harness/host-bootstrap.sh
 
 image: host
-	@echo "base image: $$(scripts/build-base-image.sh bookworm)"
+	@echo "base image: $$(scripts/harness/build-base-image.sh bookworm)"
 
 opensearch-dist: venv
-	scripts/build-opensearch-dist.sh
+	scripts/harness/build-opensearch-dist.sh
 
 check: lint unit sanity
 
-# Plugins get pep8/pylint from ansible-test sanity; the rest of the Python is checked here.
-PYTHON_OUTSIDE_PLUGINS := tests molecule scripts
+# Plugins get pep8/pylint from ansible-test sanity; the rest of the Python is checked here,
+# the programs the roles install among it (found by suffix or by shebang: some have no .py).
+ROLE_PYTHON := $(shell find roles -path '*/files/*' -type f -not -path '*/node_modules/*' \
+  \( -name '*.py' -o -exec sh -c 'head -n 1 "$$1" | grep -q "^\#!.*python"' sh {} \; \) -print | sort)
+PYTHON_OUTSIDE_PLUGINS := tests molecule scripts $(ROLE_PYTHON)
 lint: venv collection
-	scripts/timed.sh "yamllint" yamllint -s .
-	ANSIBLE_HOME=$(CURDIR)/.ansible scripts/timed.sh "ansible-lint" ansible-lint
-	scripts/timed.sh "pyflakes + pycodestyle" sh -c 'python -m pyflakes $(PYTHON_OUTSIDE_PLUGINS) && \
+	scripts/dev/timed.sh "yamllint" yamllint -s .
+	ANSIBLE_HOME=$(CURDIR)/.ansible scripts/dev/timed.sh "ansible-lint" ansible-lint
+	scripts/dev/timed.sh "pyflakes + pycodestyle" sh -c 'python -m pyflakes $(PYTHON_OUTSIDE_PLUGINS) && \
 	  python -m pycodestyle --max-line-length=160 $(PYTHON_OUTSIDE_PLUGINS)'
 
 unit: venv collection
-	scripts/timed.sh "unit tests" pytest -q tests/unit
+	scripts/dev/timed.sh "unit tests" pytest -q tests/unit
 
 sanity: venv collection
-	scripts/timed.sh "ansible-test sanity" scripts/sanity.sh plugins/
+	scripts/dev/timed.sh "ansible-test sanity" scripts/dev/sanity.sh plugins/
 
 integration: venv collection host
-	scripts/timed.sh "module integration tests" pytest -q tests/integration
+	scripts/dev/timed.sh "module integration tests" pytest -q tests/integration
 
 molecule: venv collection host
-	export RDMOPS_BASE_IMAGE=$$(scripts/timed.sh "base image bookworm" scripts/build-base-image.sh bookworm); \
-	export RDMOPS_BASE_IMAGE_TRIXIE=$$(scripts/timed.sh "base image trixie" scripts/build-base-image.sh trixie); \
-	export RDMOPS_OPENSEARCH_ARCHIVE=$$(scripts/timed.sh "opensearch distribution" scripts/build-opensearch-dist.sh); \
-	for s in $(SCENARIOS); do scripts/molecule-scenario.sh $$s; done
+	export RDMOPS_BASE_IMAGE=$$(scripts/dev/timed.sh "base image bookworm" scripts/harness/build-base-image.sh bookworm); \
+	export RDMOPS_BASE_IMAGE_TRIXIE=$$(scripts/dev/timed.sh "base image trixie" scripts/harness/build-base-image.sh trixie); \
+	export RDMOPS_OPENSEARCH_ARCHIVE=$$(scripts/dev/timed.sh "opensearch distribution" scripts/harness/build-opensearch-dist.sh); \
+	for s in $(SCENARIOS); do scripts/harness/molecule-scenario.sh $$s; done
 
 # Every phase's wall time lands in $(ARTIFACTS)/timings.txt, printed at the end.
 test:
@@ -70,7 +73,7 @@ test:
 	@echo "== make test phases"; cat $(ARTIFACTS)/timings.txt
 
 demo: venv collection host
-	scripts/demo.sh
+	scripts/demo/demo.sh
 
 build: venv
 	ansible-galaxy collection build --force --output-path $(CURDIR)
@@ -79,14 +82,14 @@ clean:
 	rm -rf $(ARTIFACTS) rdmops-invenio-*.tar.gz tests/output
 
 bench: venv collection host
-	scripts/bench-pgbackrest.sh
+	scripts/bench/pgbackrest.sh
 	$(MAKE) --no-print-directory bench-search
 	$(MAKE) --no-print-directory bench-app
 
 # OpenSearch snapshot, restore and copy to the backup host against plain copies (docs/benchmarks.md).
 bench-search: venv collection host
-	scripts/bench-opensearch.sh
+	scripts/bench/opensearch.sh
 
 # The all-in-one site: converge phases, re-converge, request rates against nginx alone (docs/benchmarks.md).
 bench-app: venv collection host
-	scripts/bench-app.sh
+	scripts/bench/app.sh

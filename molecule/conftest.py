@@ -1,7 +1,22 @@
-"""Fixtures shared by every scenario's testinfra tests."""
+"""Fixtures shared by every scenario's testinfra tests, and the order they run in."""
+import os
 import re
 
 import pytest
+
+# No test may rely on what another left behind: RDMOPS_TEST_ORDER=reverse runs a scenario's
+# tests last to first, which shows whether one does.
+REVERSED = os.environ.get('RDMOPS_TEST_ORDER') == 'reverse'
+
+
+def pytest_report_header(config):
+    return 'test order: ' + ('reversed (RDMOPS_TEST_ORDER=reverse)' if REVERSED else 'as collected')
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    if REVERSED:
+        items.reverse()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@
 #   3. GET /api/records and a record's landing page with the limiter switched off for the
 #      measurement (one line appended to invenio.cfg, the web units restarted; the deployed file
 #      is put back afterwards, whatever happens).
-# Called by scripts/bench-app.sh; alone: scripts/bench/app-rates.sh SITE_URL RECORD_ID
+# Called by scripts/bench/app.sh; alone: scripts/bench/app-rates.sh SITE_URL RECORD_ID
 set -euo pipefail
 SITE=$1
 RECORD=$2

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Worst archive lag from samples written by scripts/bench-pgbackrest.sh.
+"""Worst archive lag from samples written by scripts/bench/pgbackrest.sh.
 
 Each input line: epoch|current_wal_file|last_archived_wal|last_archived_epoch|archived_count|failed_count
 (all read from PostgreSQL in one query, so every time is the server's clock).

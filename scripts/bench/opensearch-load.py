@@ -1,4 +1,4 @@
-"""Fill an OpenSearch index with at least --min-bytes of store, for scripts/bench-opensearch.sh.
+"""Fill an OpenSearch index with at least --min-bytes of store, for scripts/bench/opensearch.sh.
 
 Runs on the search node as root: the admin password comes from the node's encrypted credential
 (systemd-creds), never from the command line. Documents look like InvenioRDM usage events plus

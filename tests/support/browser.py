@@ -204,7 +204,7 @@ class Browser:
         for path, package in ((self.chromium, 'chromium'), (self.chromedriver, 'chromium-driver')):
             if not os.access(path, os.X_OK):
                 raise BrowserError('%s is missing or not executable: install Debian package %s '
-                                   '(scripts/host-bootstrap.sh does)' % (path, package))
+                                   '(scripts/harness/host-bootstrap.sh does)' % (path, package))
         options = webdriver.ChromeOptions()
         options.binary_location = self.chromium
         for arg in self.arguments():

@@ -1,9 +1,12 @@
 """pgBackRest backs the primary up to an encrypted repository on the backup host, and the
 playbooks take backups and restore to a point in time, to the latest state, and onto a fresh host.
 
-The tests run in file order: configuration first, then the playbooks, then the archiving
-outage, then the timers' backups (which must work on the restored timeline too), and last the
-move of the database to a fresh host, which leaves backup-db outside the site.
+Every test takes what it relies on from fixtures (a full backup in the repository, the probe
+table, a restore behind the primary's timeline), so any one runs alone or in any order
+(RDMOPS_TEST_ORDER=reverse runs them last to first). The move to a fresh host is one class: its
+fixtures take the procedure's steps in order, and when the class is done they move the database
+back onto backup-db and leave backup-fresh without a cluster of the site, as the other tests
+expect to find them.
 """
 import json
 import os
@@ -105,6 +108,18 @@ def dump_digest(host):
     return host.check_output(f'runuser -u postgres -- pg_dump --restrict-key=rdmopstest {PROBE_DB} | sha256sum')
 
 
+def write_probe_rows(host, *ids):
+    """Commit rows with these ids now (a row left by an earlier run is written again)."""
+    listed = ', '.join(str(i) for i in ids)
+    sql(host, f'DELETE FROM restore_probe WHERE id IN ({listed})')
+    sql(host, 'INSERT INTO restore_probe VALUES ' + ', '.join(f'({i}, clock_timestamp())' for i in ids))
+
+
+def restore_latest():
+    result = playbook('restore.yml', '-e', 'restore_confirm=true')
+    assert result.returncode == 0, result.output
+
+
 def wait_for(predicate, timeout, interval=3):
     deadline = time.monotonic() + timeout
     while True:
@@ -112,6 +127,36 @@ def wait_for(predicate, timeout, interval=3):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+@pytest.fixture(scope='module')
+def full_backup(repo):
+    """The repository holds a full backup: restores and differential backups start from one.
+    When it holds none, the full timer's service takes one."""
+    if not any(backup['type'] == 'full' for backup in repo_info(repo).get('backup', [])):
+        repo.check_output('systemctl start pgbackrest-backup@full.service')
+
+
+@pytest.fixture(scope='module')
+def probe_table(db):
+    """The table whose rows show what a restore brought back."""
+    sql(db, 'CREATE TABLE IF NOT EXISTS restore_probe (id int PRIMARY KEY, committed_at timestamptz NOT NULL)')
+
+
+@pytest.fixture(scope='module')
+def restored_primary(db, full_backup):
+    """The primary runs on a timeline a restore began: what runs on it must work there too."""
+    if timeline(db) == 1:
+        restore_latest()
+
+
+@pytest.fixture
+def restored_since_the_last_backup(db, repo, full_backup):
+    """The primary runs on a timeline that began after the newest backup, so bringing it back
+    means replaying WAL across a timeline switch. Checked anew for each test: backups move it."""
+    newest = repo_info(repo)['backup'][-1]
+    if timeline(db) <= int(newest['archive']['start'][:8], 16):
+        restore_latest()
 
 
 # --- configuration -----------------------------------------------------------------------------
@@ -194,8 +239,7 @@ def test_backup_playbook_takes_a_full_backup_now(repo):
     assert 'WAL archive' in result.output
 
 
-def test_point_in_time_restore_keeps_exactly_the_rows_committed_before_the_target(db):
-    sql(db, 'CREATE TABLE IF NOT EXISTS restore_probe (id int PRIMARY KEY, committed_at timestamptz NOT NULL)')
+def test_point_in_time_restore_keeps_exactly_the_rows_committed_before_the_target(db, full_backup, probe_table):
     sql(db, 'TRUNCATE restore_probe')
     sql(db, 'INSERT INTO restore_probe VALUES (1, clock_timestamp())')
     time.sleep(2)
@@ -237,15 +281,16 @@ def archive_current_segment(db):
 
 
 @pytest.mark.parametrize('kind', ['name', 'lsn'])
-def test_restore_to_a_named_restore_point_or_an_lsn(db, kind):
+def test_restore_to_a_named_restore_point_or_an_lsn(db, full_backup, probe_table, kind):
     first, second = (20, 21) if kind == 'name' else (30, 31)
-    sql(db, f'INSERT INTO restore_probe VALUES ({first}, clock_timestamp())')
+    write_probe_rows(db, first)
     if kind == 'name':
-        target = f'rdmops-test-{first}'
+        # Unique per run: recovery stops at the first point of that name it replays.
+        target = f'rdmops-test-{first}-{time.time_ns()}'
         sql(db, f"SELECT pg_create_restore_point('{target}')")
     else:
         target = sql(db, 'SELECT pg_current_wal_insert_lsn()')
-    sql(db, f'INSERT INTO restore_probe VALUES ({second}, clock_timestamp())')
+    write_probe_rows(db, second)
     archive_current_segment(db)
     expected = sql(db, f'SELECT id FROM restore_probe WHERE id <> {second} ORDER BY id').splitlines()
 
@@ -256,10 +301,10 @@ def test_restore_to_a_named_restore_point_or_an_lsn(db, kind):
     assert str(first) in expected
 
 
-def test_restore_to_the_latest_state_keeps_every_archived_commit(db):
-    # Written after the last backup and after three earlier restores: only replaying the WAL of
-    # every timeline since that backup brings them back.
-    sql(db, 'INSERT INTO restore_probe VALUES (40, clock_timestamp()), (41, clock_timestamp())')
+def test_restore_to_the_latest_state_keeps_every_archived_commit(db, probe_table, restored_since_the_last_backup):
+    # Written after the last backup and after a restore: only replaying the WAL of every
+    # timeline since that backup brings them back.
+    write_probe_rows(db, 40, 41)
     archive_current_segment(db)
     expected = sql(db, 'SELECT id FROM restore_probe ORDER BY id').splitlines()
     assert {'40', '41'} <= set(expected)
@@ -291,7 +336,7 @@ def test_restore_to_the_latest_state_keeps_every_archived_commit(db):
     (['-e', 'pgbackrest_stanza=mian'], 'Refusing to restore onto backup-db: stanza mian has no backup to restore (missing stanza path)'),
     (['-e', 'pgbackrest_pg_version=14'], 'Refusing to restore onto backup-db: PostgreSQL 14 is not installed there'),
 ], ids=['not-the-primary', 'not-fresh', 'flag-not-boolean', 'no-backup', 'no-postgresql'])
-def test_restore_refuses_what_it_cannot_do_and_touches_nothing(db, fresh, args, refusal):
+def test_restore_refuses_what_it_cannot_do_and_touches_nothing(db, fresh, full_backup, args, refusal):
     started = pg_invocation(db)
     set_aside = set_aside_dirs(db)
     result = playbook('restore.yml', '-e', 'restore_confirm=true', *args)
@@ -305,13 +350,13 @@ def test_restore_refuses_what_it_cannot_do_and_touches_nothing(db, fresh, args, 
 
 # --- archiving health --------------------------------------------------------------------------
 
-def test_archiving_reports_unhealthy_while_the_repository_is_unreachable_then_recovers(db, repo):
+def test_archiving_reports_unhealthy_while_the_repository_is_unreachable_then_recovers(db, repo, probe_table):
     status = wait_for(lambda: archiver_status(db)['healthy'] and archiver_status(db), 120)
     assert status and status['active']
     failed_before = status['failed_count']
     repo.check_output('systemctl stop ssh.service')
     try:
-        sql(db, 'INSERT INTO restore_probe VALUES (10, clock_timestamp())')
+        write_probe_rows(db, 10)
         switch_wal(db)
 
         def failing():
@@ -335,7 +380,7 @@ def test_archiving_reports_unhealthy_while_the_repository_is_unreachable_then_re
 # --- timers ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('kind', ['diff', 'incr'])
-def test_backups_started_by_the_timers_service_appear_in_the_repository(repo, kind):
+def test_backups_started_by_the_timers_service_appear_in_the_repository(repo, restored_primary, kind):
     before = {b['label'] for b in repo_info(repo)['backup']}
     repo.check_output(f'systemctl start pgbackrest-backup@{kind}.service')
     new = [b for b in repo_info(repo)['backup'] if b['label'] not in before]
@@ -355,96 +400,130 @@ def test_backup_units_run_sandboxed(repo, systemd_exposure, unit, ceiling):
 # the only) host of invenio_db and drops the old primary from the inventory, converges the site
 # with pgbackrest_manage_stanza=false, then runs restore.yml with restore_fresh_host=true.
 
-@pytest.fixture(scope='module')
-def fresh_site(db, fresh):
-    """The site after steps 1 and 2 of the procedure, and what the old primary held before them."""
-    # The newest commit on the old primary, archived: the restore must bring it over.
-    sql(db, 'INSERT INTO restore_probe VALUES (50, clock_timestamp())')
-    archive_current_segment(db)
-    before = {
-        'rows': sql(db, 'SELECT id FROM restore_probe ORDER BY id').splitlines(),
-        'dump': dump_digest(db),
-        'pg_invocation': pg_invocation(db),
-        'set_aside': set_aside_dirs(db),
-        'timeline': timeline(db),
-    }
-    assert '50' in before['rows']
+CONVERGE = os.path.join(os.environ['MOLECULE_SCENARIO_DIRECTORY'], 'converge.yml')
 
-    with open(INVENTORY, encoding='utf-8') as handle:
-        hosts = yaml.safe_load(handle)['all']['hosts']
-    site = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'fresh-site')
-    shutil.rmtree(site, ignore_errors=True)
-    shutil.copytree(os.path.join(os.path.dirname(INVENTORY), 'group_vars'), os.path.join(site, 'group_vars'))
-    inventory = os.path.join(site, 'hosts.yml')
-    with open(inventory, 'w', encoding='utf-8') as handle:
-        yaml.safe_dump({'all': {
-            'hosts': {name: hosts[name] for name in ('backup-fresh', 'backup-repo')},
-            'children': {'invenio_db': {'hosts': {'backup-fresh': None}},
-                         'invenio_backup': {'hosts': {'backup-repo': None}}},
-        }}, handle)
 
-    result = playbook(os.path.join(os.environ['MOLECULE_SCENARIO_DIRECTORY'], 'converge.yml'),
-                      '-e', 'pgbackrest_manage_stanza=false', inventory=inventory)
+def move_back_to_backup_db(fresh):
+    """The same move the other way, as an operator would undo it: the scenario's inventory is
+    converged again (backup-db is the repository's primary once more) and the latest state is
+    restored onto backup-db, which still holds the cluster the stanza backs up. backup-fresh is
+    left with a new empty cluster, as PostgreSQL's package made it (UTF-8, C.UTF-8: the locale of
+    this shell would give SQL_ASCII): fresh again."""
+    result = playbook(CONVERGE)
     assert result.returncode == 0, result.output
-    return {'inventory': inventory, 'before': before}
+    restore_latest()
+    fresh.check_output(f'pg_dropcluster --stop 15 main && rm -rf {PG_PATH}.before-restore-* '
+                       '&& pg_createcluster --locale C.UTF-8 15 main')
 
 
-def test_restore_refuses_a_fresh_host_unless_told_it_is_one(fresh_site, fresh):
-    started = pg_invocation(fresh)
-    result = playbook('restore.yml', '-e', 'restore_confirm=true', inventory=fresh_site['inventory'])
-    assert result.returncode != 0
-    assert 'is not the one stanza main backs up' in result.output
-    assert 'run again with -e restore_fresh_host=true' in result.output
-    assert pg_invocation(fresh) == started
-    assert fresh.run(f'ls -d {PG_PATH}.before-restore-*').rc != 0
+class TestTheDatabaseMovesToAFreshHost:
+    """The procedure's steps are the class's fixtures, taken in order whatever test asks first;
+    what a step leaves that a later step changes is read right after it."""
 
+    @pytest.fixture(scope='class')
+    def fresh_site(self, db, fresh, full_backup, probe_table):
+        """The site after steps 1 and 2 of the procedure, and what the old primary held before them.
+        When the class is done, the database moves back onto backup-db."""
+        # The newest commit on the old primary, archived: the restore must bring it over.
+        write_probe_rows(db, 50)
+        archive_current_segment(db)
+        before = {
+            'rows': sql(db, 'SELECT id FROM restore_probe ORDER BY id').splitlines(),
+            'dump': dump_digest(db),
+            'pg_invocation': pg_invocation(db),
+            'set_aside': set_aside_dirs(db),
+            'timeline': timeline(db),
+        }
+        assert '50' in before['rows']
 
-def test_fresh_host_restore_holds_exactly_the_data_of_the_old_primary(fresh_site, fresh):
-    result = playbook('restore.yml', '-e', 'restore_confirm=true', '-e', 'restore_fresh_host=true',
-                      inventory=fresh_site['inventory'])
-    assert result.returncode == 0, result.output
-    assert 'Restored to the end of the archived WAL onto the fresh host backup-fresh' in result.output
-    assert 'PgBackRest check passes against the restored primary' in result.output
+        with open(INVENTORY, encoding='utf-8') as handle:
+            hosts = yaml.safe_load(handle)['all']['hosts']
+        site = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'fresh-site')
+        shutil.rmtree(site, ignore_errors=True)
+        shutil.copytree(os.path.join(os.path.dirname(INVENTORY), 'group_vars'), os.path.join(site, 'group_vars'))
+        inventory = os.path.join(site, 'hosts.yml')
+        with open(inventory, 'w', encoding='utf-8') as handle:
+            yaml.safe_dump({'all': {
+                'hosts': {name: hosts[name] for name in ('backup-fresh', 'backup-repo')},
+                'children': {'invenio_db': {'hosts': {'backup-fresh': None}},
+                             'invenio_backup': {'hosts': {'backup-repo': None}}},
+            }}, handle)
 
-    before = fresh_site['before']
-    assert sql(fresh, 'SELECT id FROM restore_probe ORDER BY id').splitlines() == before['rows']
-    assert dump_digest(fresh) == before['dump']
-    assert sql(fresh, 'SELECT pg_is_in_recovery()', 'postgres') == 'f'
-    assert timeline(fresh) > before['timeline']
-    # The fresh host's own empty cluster is kept aside too.
-    set_aside = fresh.check_output(f'ls -d {PG_PATH}.before-restore-*').split()
-    assert len(set_aside) == 1 and fresh.file(f'{set_aside[0]}/PG_VERSION').exists
+        try:
+            result = playbook(CONVERGE, '-e', 'pgbackrest_manage_stanza=false', inventory=inventory)
+            assert result.returncode == 0, result.output
+            yield {'inventory': inventory, 'before': before}
+        finally:
+            move_back_to_backup_db(fresh)
 
+    @pytest.fixture(scope='class')
+    def restore_without_the_flag(self, fresh_site, fresh):
+        """A restore onto the fresh host without restore_fresh_host=true, tried before the real
+        one (which needs the flag) has replaced the host's own cluster."""
+        started = pg_invocation(fresh)
+        result = playbook('restore.yml', '-e', 'restore_confirm=true', inventory=fresh_site['inventory'])
+        return {'result': result, 'started': started, 'invocation_after': pg_invocation(fresh),
+                'set_aside_listing': fresh.run(f'ls -d {PG_PATH}.before-restore-*')}
 
-def test_the_new_primary_accepts_writes_and_archives_them(fresh_site, fresh, repo):
-    sql(fresh, 'INSERT INTO restore_probe VALUES (60, clock_timestamp())')
-    assert sql(fresh, 'SELECT count(*) FROM restore_probe WHERE id = 60') == '1'
-    archive_current_segment(fresh)
-    repo.check_output(f'runuser -u pgbackrest -- pgbackrest --stanza={STANZA} check')
-    assert repo_info(repo)['archive'][-1]['max'][:8] == f'{timeline(fresh):08X}'
+    @pytest.fixture(scope='class')
+    def fresh_restore(self, fresh_site, restore_without_the_flag, fresh):
+        """Step 3, and the new primary's data right after it (before any test writes to it)."""
+        result = playbook('restore.yml', '-e', 'restore_confirm=true', '-e', 'restore_fresh_host=true',
+                          inventory=fresh_site['inventory'])
+        assert result.returncode == 0, result.output
+        return {'result': result, 'rows': sql(fresh, 'SELECT id FROM restore_probe ORDER BY id').splitlines(),
+                'dump': dump_digest(fresh)}
 
+    def test_restore_refuses_a_fresh_host_unless_told_it_is_one(self, restore_without_the_flag):
+        result = restore_without_the_flag['result']
+        assert result.returncode != 0
+        assert 'is not the one stanza main backs up' in result.output
+        assert 'run again with -e restore_fresh_host=true' in result.output
+        assert restore_without_the_flag['invocation_after'] == restore_without_the_flag['started']
+        assert restore_without_the_flag['set_aside_listing'].rc != 0
 
-def test_the_repository_backs_up_the_new_primary(fresh_site, fresh, repo):
-    before = {b['label'] for b in repo_info(repo)['backup']}
-    result = playbook('backup.yml', '-e', 'backup_type=incr', inventory=fresh_site['inventory'])
-    assert result.returncode == 0, result.output
-    new = [b for b in repo_info(repo)['backup'] if b['label'] not in before]
-    assert [b['type'] for b in new] == ['incr']
-    # Its WAL starts on the new primary's timeline: the backup was taken from backup-fresh.
-    assert new[0]['archive']['start'][:8] == f'{timeline(fresh):08X}'
+    def test_fresh_host_restore_holds_exactly_the_data_of_the_old_primary(self, fresh_site, fresh_restore, fresh):
+        result = fresh_restore['result']
+        assert result.returncode == 0, result.output
+        assert 'Restored to the end of the archived WAL onto the fresh host backup-fresh' in result.output
+        assert 'PgBackRest check passes against the restored primary' in result.output
 
+        before = fresh_site['before']
+        assert fresh_restore['rows'] == before['rows']
+        assert fresh_restore['dump'] == before['dump']
+        assert sql(fresh, 'SELECT pg_is_in_recovery()', 'postgres') == 'f'
+        assert timeline(fresh) > before['timeline']
+        # The fresh host's own empty cluster is kept aside too.
+        set_aside = fresh.check_output(f'ls -d {PG_PATH}.before-restore-*').split()
+        assert len(set_aside) == 1 and fresh.file(f'{set_aside[0]}/PG_VERSION').exists
 
-def test_the_old_primary_is_untouched_and_cut_off_from_the_repository(fresh_site, db):
-    # A restore run with the old inventory, which still names backup-db, is refused before it starts.
-    result = playbook('restore.yml', '-e', 'restore_confirm=true')
-    assert result.returncode != 0
-    assert 'Refusing to restore onto backup-db: it cannot read stanza main from the repository' in result.output
-    assert 'Permission denied (publickey' in result.output
-    before = fresh_site['before']
-    assert pg_invocation(db) == before['pg_invocation']
-    assert set_aside_dirs(db) == before['set_aside']
-    assert sql(db, 'SELECT id FROM restore_probe ORDER BY id').splitlines() == before['rows']
-    assert dump_digest(db) == before['dump']
-    # Its WAL now diverges from the new primary's: the repository no longer accepts its key.
-    attempt = db.run(f'runuser -u postgres -- pgbackrest --stanza={STANZA} info')
-    assert 'Permission denied (publickey' in attempt.stdout + attempt.stderr
+    def test_the_new_primary_accepts_writes_and_archives_them(self, fresh_restore, fresh, repo):
+        write_probe_rows(fresh, 60)
+        assert sql(fresh, 'SELECT count(*) FROM restore_probe WHERE id = 60') == '1'
+        archive_current_segment(fresh)
+        repo.check_output(f'runuser -u pgbackrest -- pgbackrest --stanza={STANZA} check')
+        assert repo_info(repo)['archive'][-1]['max'][:8] == f'{timeline(fresh):08X}'
+
+    def test_the_repository_backs_up_the_new_primary(self, fresh_site, fresh_restore, fresh, repo):
+        before = {b['label'] for b in repo_info(repo)['backup']}
+        result = playbook('backup.yml', '-e', 'backup_type=incr', inventory=fresh_site['inventory'])
+        assert result.returncode == 0, result.output
+        new = [b for b in repo_info(repo)['backup'] if b['label'] not in before]
+        assert [b['type'] for b in new] == ['incr']
+        # Its WAL starts on the new primary's timeline: the backup was taken from backup-fresh.
+        assert new[0]['archive']['start'][:8] == f'{timeline(fresh):08X}'
+
+    def test_the_old_primary_is_untouched_and_cut_off_from_the_repository(self, fresh_site, db):
+        # A restore run with the old inventory, which still names backup-db, is refused before it starts.
+        result = playbook('restore.yml', '-e', 'restore_confirm=true')
+        assert result.returncode != 0
+        assert 'Refusing to restore onto backup-db: it cannot read stanza main from the repository' in result.output
+        assert 'Permission denied (publickey' in result.output
+        before = fresh_site['before']
+        assert pg_invocation(db) == before['pg_invocation']
+        assert set_aside_dirs(db) == before['set_aside']
+        assert sql(db, 'SELECT id FROM restore_probe ORDER BY id').splitlines() == before['rows']
+        assert dump_digest(db) == before['dump']
+        # Its WAL now diverges from the new primary's: the repository no longer accepts its key.
+        attempt = db.run(f'runuser -u postgres -- pgbackrest --stanza={STANZA} info')
+        assert 'Permission denied (publickey' in attempt.stdout + attempt.stderr

@@ -1,6 +1,10 @@
 """Records through the site's REST API, as the tests make them."""
 import time
 
+FILE_KEY = 'measurements.bin'
+FILE_SIZE = 10 * 1024 * 1024 + 17
+TITLE = 'Lake temperatures, rdmops acceptance test'
+
 
 def metadata(title):
     return {
@@ -33,3 +37,11 @@ def eventually(check, timeout=60, interval=2):
 def search_ids(http, api_url, query):
     found = ok(http.get(f'{api_url}/records', params={'q': query}), 200)
     return [hit['id'] for hit in found['hits']['hits']]
+
+
+def upload(http, api_url, record_id, content):
+    """Attach, upload and commit the file to the record's draft; the commit's answer."""
+    files = f'{api_url}/records/{record_id}/draft/files'
+    ok(http.post(files, json=[{'key': FILE_KEY}]), 201)
+    ok(http.put(f'{files}/{FILE_KEY}/content', data=content, headers={'Content-Type': 'application/octet-stream'}), 200)
+    return ok(http.post(f'{files}/{FILE_KEY}/commit'), 200)

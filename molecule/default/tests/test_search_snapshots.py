@@ -1,6 +1,6 @@
 """The scheduled search snapshot on the real site: the raw usage events InvenioRDM records when a
-visitor views and downloads a record land in the snapshot the timer's service takes. Runs after
-test_records_lifecycle.py (file order), which published the records visited here."""
+visitor views and downloads a record land in the snapshot the timer's service takes. The record
+visited is the published one of conftest.py, with its file."""
 import json
 
 import rdm_site
@@ -16,20 +16,19 @@ def repository_index(host):
     return json.loads(host.check_output(f'cat {REPOSITORY}/{latest}'))
 
 
-def visit_a_record(anonymous):
+def visit_a_record(anonymous, record):
     """A visitor's landing page view and file download of a published record."""
     anonymous.headers['User-Agent'] = BROWSER
-    record = anonymous.get(f'{rdm_site.API_URL}/records', params={'q': 'files.enabled:true', 'size': 1}).json()['hits']['hits'][0]
     assert anonymous.get(f"{rdm_site.SITE_URL}/records/{record['id']}").status_code == 200
     files = anonymous.get(f"{rdm_site.API_URL}/records/{record['id']}/files").json()['entries']
     download = anonymous.get(f"{rdm_site.SITE_URL}/records/{record['id']}/files/{files[0]['key']}?download=1")
     assert download.status_code == 200 and len(download.content) == files[0]['size']
 
 
-def test_the_scheduled_snapshot_holds_the_sites_usage_events(anonymous):
+def test_the_scheduled_snapshot_holds_the_sites_usage_events(anonymous, published):
     host = rdm_site.aio()
     assert host.service('opensearch-snapshot.timer').is_enabled
-    visit_a_record(anonymous)
+    visit_a_record(anonymous, published)
     # Views and downloads wait in the broker until the statistics task indexes them (beat runs
     # it periodically); run it now rather than wait for the schedule.
     rdm_site.admin_command('shell', '-c', '"from invenio_stats.tasks import process_events; process_events([\'record-view\', \'file-download\'])"')

@@ -4,8 +4,9 @@ audit log) as a least-privilege user whose password only the unit's credentials 
 snapshots and copies the repository to the backup host; playbooks/restore-search.yml brings the
 indices back from the node's repository or from that copy.
 
-The tests run in file order: configuration and refusals first, then the module snapshot and the
-restores, then the timer's runs, retention and the copy, last the bad inputs.
+Every test takes the snapshots it relies on from fixtures (one the timer's service took and copied,
+one the module took), which take them only when the repository lacks them, so any test runs alone
+or in any order (RDMOPS_TEST_ORDER=reverse runs them last to first).
 """
 import json
 import os
@@ -41,6 +42,28 @@ def loaded(host):
     assert set(before) == set(STATS_INDICES) | {JOB_LOGS}
     assert {name: count for name, (count, _) in before.items()} == {**STATS_INDICES, JOB_LOGS: 12}
     return before
+
+
+def take_module_snapshot(tmp_path):
+    """A snapshot of PATTERNS by rdmops.invenio.opensearch_snapshot: its name and the module's result."""
+    name = f"testinfra-module-{time.time_ns()}"
+    result_file = tmp_path / "snapshot.json"
+    playbook(str(FILES / "snapshot_module.yml"), snapshot_name=name, patterns=PATTERNS, result_file=str(result_file))
+    return name, json.loads(result_file.read_text())
+
+
+@pytest.fixture
+def scheduled_snapshot(host, loaded):
+    """The repository holds a snapshot of the timer's service, and the backup host its copy."""
+    if not any(s["snapshot"].startswith(SCHEDULED) for s in snapshots(host)):
+        assert run_snapshot_service(host).rc == 0
+
+
+@pytest.fixture
+def module_snapshot(host, loaded, tmp_path):
+    """The repository holds a snapshot the module took, under a name the timer's retention leaves alone."""
+    if not any(s["snapshot"].startswith("testinfra-module-") for s in snapshots(host)):
+        take_module_snapshot(tmp_path)
 
 
 def test_repository_is_registered_under_path_repo_and_writable(host):
@@ -108,10 +131,7 @@ def test_restore_play_refuses_without_confirmation(host, loaded):
 
 def test_snapshot_module_then_restore_play_bring_back_identical_documents(host, loaded, tmp_path):
     """Snapshot with rdmops.invenio.opensearch_snapshot, delete the indices, restore with the play."""
-    name = f"testinfra-module-{int(time.time())}"
-    result_file = tmp_path / "snapshot.json"
-    playbook(str(FILES / "snapshot_module.yml"), snapshot_name=name, patterns=PATTERNS, result_file=str(result_file))
-    snapshot = json.loads(result_file.read_text())
+    name, snapshot = take_module_snapshot(tmp_path)
     assert snapshot["changed"] is True and snapshot["snapshot"]["state"] == "SUCCESS", snapshot
     assert set(snapshot["snapshot"]["indices"]) >= set(STATS_INDICES), snapshot["snapshot"]["indices"]
     assert RECORDS_INDEX not in snapshot["snapshot"]["indices"]
@@ -127,7 +147,7 @@ def test_snapshot_module_then_restore_play_bring_back_identical_documents(host, 
     assert api(host, "GET", f"/{RECORDS_INDEX}/_count")["count"] == 1
 
 
-def test_restore_play_never_replaces_an_open_index_unless_asked(host, loaded):
+def test_restore_play_never_replaces_an_open_index_unless_asked(host, loaded, scheduled_snapshot):
     name = snapshots(host)[-1]["snapshot"]
     index = f"{PREFIX}events-stats-record-view-2026-11"
     api(host, "POST", f"/{index}/_doc/testinfra-extra?refresh=true", {"seq": 10000, "recid": "new-since-snapshot"})
@@ -147,7 +167,7 @@ def test_restore_play_never_replaces_an_open_index_unless_asked(host, loaded):
     assert contents(host) == loaded
 
 
-def test_restore_play_names_the_snapshots_when_the_named_one_does_not_exist(host, loaded):
+def test_restore_play_names_the_snapshots_when_the_named_one_does_not_exist(host, loaded, module_snapshot):
     run = playbook("playbooks/restore-search.yml", "-e", "restore_search_confirm=true", check=False,
                    opensearch_snapshots_restore_snapshot="no-such-snapshot")
     output = run.stdout + run.stderr
@@ -200,7 +220,7 @@ def test_copy_key_runs_only_rsync_inside_its_directory(host, backup):
     assert elsewhere.rc != 0 and "Permission denied" in elsewhere.stderr, elsewhere.stderr
 
 
-def test_retention_keeps_the_newest_and_the_copy_follows(host, backup, loaded):
+def test_retention_keeps_the_newest_and_the_copy_follows(host, backup, loaded, module_snapshot, scheduled_snapshot):
     for _ in range(4):
         assert run_snapshot_service(host).rc == 0
     scheduled = [s for s in snapshots(host) if s["snapshot"].startswith(SCHEDULED)]
@@ -226,7 +246,7 @@ def test_retention_keeps_the_newest_and_the_copy_follows(host, backup, loaded):
     assert len(scheduled) == 1, [s["snapshot"] for s in scheduled]
 
 
-def test_restore_play_restores_from_the_backup_hosts_copy(host, loaded):
+def test_restore_play_restores_from_the_backup_hosts_copy(host, loaded, scheduled_snapshot):
     """The node's own repository is not used: the copy is fetched back and restored from."""
     assert wait_for_copy(host) == "success"
     newest = [s for s in snapshots(host) if s["snapshot"].startswith(SCHEDULED)][-1]["snapshot"]

@@ -4,7 +4,7 @@ The site (http.server, one thread per request) has pages that load cleanly, a pa
 asset, a page whose scripts log errors and throw, a page with loads that are refused or blocked,
 pages that render or hang after load, and a login form with a session cookie. Every request it
 answers is logged, so tests can compare what the browser reported with what the server saw.
-Chromium and ChromeDriver must be installed (scripts/host-bootstrap.sh): without them the tests
+Chromium and ChromeDriver must be installed (scripts/harness/host-bootstrap.sh): without them the tests
 fail, they do not skip.
 """
 

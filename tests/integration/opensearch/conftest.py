@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A real single-node OpenSearch 2.x for the snapshot module tests, and a way to run modules as Ansible does.
 
-The node comes from scripts/build-opensearch-dist.sh (an archive with the official layout,
+The node comes from scripts/harness/build-opensearch-dist.sh (an archive with the official layout,
 cached), is unpacked into a private temporary directory and runs as the unprivileged system
 user rdmops-test (OpenSearch refuses to run as root) with the host's Java 17, on loopback and
 free ports, with path.repo pointing at a temporary directory. It is stopped and removed when
@@ -57,7 +57,7 @@ def java_home():
 
 
 def build_distribution():
-    script = os.path.join(REPO_ROOT, 'scripts', 'build-opensearch-dist.sh')
+    script = os.path.join(REPO_ROOT, 'scripts', 'harness', 'build-opensearch-dist.sh')
     done = subprocess.run([script], check=True, stdout=subprocess.PIPE, text=True)
     return done.stdout.strip().splitlines()[-1]
 

@@ -146,7 +146,7 @@ class Cluster:
 def pg():
     if not os.path.exists(os.path.join(PG_BIN, 'initdb')):
         pytest.fail('PostgreSQL 15 server binaries not found in %s: install Debian package postgresql-15 '
-                    '(scripts/host-bootstrap.sh does)' % PG_BIN)
+                    '(scripts/harness/host-bootstrap.sh does)' % PG_BIN)
     base = tempfile.mkdtemp(prefix='rdmops-pg-')
     cluster = Cluster(base)
     try:

@@ -5,12 +5,12 @@
 #   molecule-scenario.sh SCENARIO
 set -euo pipefail
 scenario=$1
-here=$(cd "$(dirname "$0")" && pwd)
+timed=$(cd "$(dirname "$0")/../dev" && pwd)/timed.sh
 logs=${ARTIFACTS:-artifacts}/molecule
 mkdir -p "$logs"
 cleanup() { molecule destroy -s "$scenario" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 cleanup
 for step in create converge idempotence verify; do
-  "$here/timed.sh" "molecule $scenario $step" molecule "$step" -s "$scenario" 2>&1 | tee "$logs/$scenario-$step.log"
+  "$timed" "molecule $scenario $step" molecule "$step" -s "$scenario" 2>&1 | tee "$logs/$scenario-$step.log"
 done

@@ -2,7 +2,7 @@
 # Create or refresh .venv from requirements.txt; a stamp keyed by the file's hash makes a
 # second run free.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 venv=$top/.venv
 stamp=$venv/.requirements-$(sha256sum "$top/requirements.txt" | cut -c1-12)
 [ -f "$stamp" ] && exit 0

@@ -6,17 +6,17 @@
 #   3. request rates measured from this machine with wrk (scripts/bench/app-rates.sh): GET
 #      /api/records and a record's landing page against nginx answering alone in the same run.
 # Creates the scenario's container and destroys it at the end (BENCH_KEEP=1 keeps it).
-# Usage: scripts/bench-app.sh (or: make bench-app). Tunables: BENCH_SECONDS (60), BENCH_CONNECTIONS (8).
+# Usage: scripts/bench/app.sh (or: make bench-app). Tunables: BENCH_SECONDS (60), BENCH_CONNECTIONS (8).
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ROOT=$PWD
 PORT=${RDMOPS_TEST_HTTPS_PORT:-8444}
 SITE=https://localhost:$PORT
 
 export RDMOPS_BASE_IMAGE RDMOPS_OPENSEARCH_ARCHIVE
-RDMOPS_BASE_IMAGE=$(scripts/build-base-image.sh bookworm)
-RDMOPS_OPENSEARCH_ARCHIVE=$(scripts/build-opensearch-dist.sh)
+RDMOPS_BASE_IMAGE=$(scripts/harness/build-base-image.sh bookworm)
+RDMOPS_OPENSEARCH_ARCHIVE=$(scripts/harness/build-opensearch-dist.sh)
 
 BENCH_SCENARIO=default
 # shellcheck source=scripts/bench/lib.sh

@@ -9,12 +9,12 @@
 #   3. RPO: worst archive lag under a steady, rate-limited pgbench write load with the role's
 #      default archive_timeout and with a tighter one.
 # Creates and always destroys the scenario's containers (backup-db, backup-repo).
-# Usage: scripts/bench-pgbackrest.sh   (or: make bench)
+# Usage: scripts/bench/pgbackrest.sh   (or: make bench)
 # Tunables: BENCH_SCALE (pgbench scale, default 72), BENCH_RATE (tps, 50), BENCH_SECONDS (120),
 # BENCH_TIMEOUTS (archive_timeout values, "60s 10s").
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
 SCALE=${BENCH_SCALE:-72}
@@ -50,7 +50,7 @@ wait_accepting() {
 }
 
 echo "== $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(nproc) CPUs; work files in $WORK"
-RDMOPS_BASE_IMAGE=$(scripts/build-base-image.sh bookworm)
+RDMOPS_BASE_IMAGE=$(scripts/harness/build-base-image.sh bookworm)
 export RDMOPS_BASE_IMAGE
 t0=$(now)
 molecule create -s backup >"$WORK/create.log" 2>&1 || { tail -40 "$WORK/create.log"; exit 1; }

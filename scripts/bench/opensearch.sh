@@ -11,11 +11,11 @@
 #      (repository max_snapshot_bytes_per_sec) and restores (max_restore_bytes_per_sec and the
 #      node's indices.recovery.max_bytes_per_sec) to 40 MB/s by default).
 # Creates and always destroys the scenario's containers (search-node, search-backup).
-# Usage: scripts/bench-opensearch.sh   (or: make bench-search)
+# Usage: scripts/bench/opensearch.sh   (or: make bench-search)
 # Tunables: BENCH_MIN_BYTES (index size on disk, default 1 GiB).
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
 MIN_BYTES=${BENCH_MIN_BYTES:-1073741824}
@@ -50,8 +50,8 @@ wait_inactive() {
 }
 
 echo "== $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(nproc) CPUs; work files in $WORK"
-RDMOPS_BASE_IMAGE=$(scripts/build-base-image.sh bookworm)
-RDMOPS_OPENSEARCH_ARCHIVE=$(scripts/build-opensearch-dist.sh)
+RDMOPS_BASE_IMAGE=$(scripts/harness/build-base-image.sh bookworm)
+RDMOPS_OPENSEARCH_ARCHIVE=$(scripts/harness/build-opensearch-dist.sh)
 export RDMOPS_BASE_IMAGE RDMOPS_OPENSEARCH_ARCHIVE
 t0=$(now)
 molecule destroy -s search >"$WORK/destroy-before.log" 2>&1 || true

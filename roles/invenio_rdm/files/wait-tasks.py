@@ -1,10 +1,11 @@
-#!{{ __invenio_rdm_venv }}/bin/python
-{{ ansible_managed | comment }}
+#!/usr/bin/env python3
+# Installed by the rdmops.invenio.invenio_rdm role; changes here are overwritten.
 """Wait until Celery's default queue is empty and no worker holds a task, or TIMEOUT seconds.
 
 Initialisation queues thousands of vocabulary records (`invenio rdm-records fixtures` hands
-them to Celery); the site is usable once the workers have run them all. Runs as
-{{ invenio_rdm_user }} through `invenio-rdm --exec`. Usage: invenio-rdm-wait-tasks TIMEOUT
+them to Celery); the site is usable once the workers have run them all. Runs as the service
+user through `invenio-rdm --exec`, whose PATH starts with the instance's virtualenv.
+Usage: invenio-rdm-wait-tasks TIMEOUT
 """
 
 import sys
