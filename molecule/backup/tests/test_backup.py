@@ -231,7 +231,7 @@ def test_restore_refuses_without_confirmation_and_touches_nothing(db):
 
 def test_backup_playbook_takes_a_full_backup_now(repo):
     before = {b['label'] for b in repo_info(repo).get('backup', [])}
-    result = playbook('backup.yml', backup_type='full')
+    result = playbook('backup.yml', pgbackrest_backup_type='full')
     assert result.returncode == 0, result.output
     new = [b for b in repo_info(repo)['backup'] if b['label'] not in before]
     assert [b['type'] for b in new] == ['full']
@@ -259,7 +259,7 @@ def test_point_in_time_restore_keeps_exactly_the_rows_committed_before_the_targe
     app_before = db.check_output(f'systemctl show -p InvocationID --value {app}')
     set_aside_before = set(db.run(f'ls -d {PG_PATH}.before-restore-*').stdout.split())
 
-    result = playbook('restore.yml', restore_confirm=True, restore_target_time=target,
+    result = playbook('restore.yml', restore_confirm=True, pgbackrest_restore_target_time=target,
                       restore_application_hosts='invenio_db')
     assert result.returncode == 0, result.output
 
@@ -294,7 +294,7 @@ def test_restore_to_a_named_restore_point_or_an_lsn(db, full_backup, probe_table
     archive_current_segment(db)
     expected = sql(db, f'SELECT id FROM restore_probe WHERE id <> {second} ORDER BY id').splitlines()
 
-    result = playbook('restore.yml', restore_confirm=True, **{f'restore_target_{kind}': target})
+    result = playbook('restore.yml', restore_confirm=True, **{f'pgbackrest_restore_target_{kind}': target})
     assert result.returncode == 0, result.output
     assert f'--type={kind} --target={target} --target-action=promote' in result.output
     assert sql(db, 'SELECT id FROM restore_probe ORDER BY id').splitlines() == expected
@@ -331,10 +331,10 @@ def test_restore_to_the_latest_state_keeps_every_archived_commit(db, probe_table
     (['-e', 'restore_host=backup-fresh'], 'Refusing to restore onto backup-fresh: the repository backs up backup-db'),
     # backup-db holds the very cluster the stanza backs up: calling it fresh is a mistake
     # (typically: the new host was not put first in invenio_db).
-    (['-e', 'restore_fresh_host=true'], 'restore_fresh_host=true, but it already holds the cluster stanza main backs up'),
-    (['-e', 'restore_fresh_host=maybe'], 'restore_fresh_host must be true or false (got maybe)'),
+    (['-e', 'pgbackrest_restore_fresh_host=true'], 'pgbackrest_restore_fresh_host=true, but it already holds the cluster stanza main backs up'),
+    (['-e', 'pgbackrest_restore_fresh_host=maybe'], "argument 'pgbackrest_restore_fresh_host' is of type str and we were unable to convert to bool: The value 'maybe' is not a valid boolean"),
     (['-e', 'pgbackrest_stanza=mian'], 'Refusing to restore onto backup-db: stanza mian has no backup to restore (missing stanza path)'),
-    (['-e', 'pgbackrest_pg_version=14'], 'Refusing to restore onto backup-db: PostgreSQL 14 is not installed there'),
+    (['-e', 'postgresql_version=14'], 'Refusing to restore onto backup-db: PostgreSQL 14 is not installed there'),
 ], ids=['not-the-primary', 'not-fresh', 'flag-not-boolean', 'no-backup', 'no-postgresql'])
 def test_restore_refuses_what_it_cannot_do_and_touches_nothing(db, fresh, full_backup, args, refusal):
     started = pg_invocation(db)
@@ -398,7 +398,7 @@ def test_backup_units_run_sandboxed(repo, systemd_exposure, unit, ceiling):
 # --- the database moves to a fresh host ----------------------------------------------------------
 # docs/playbooks/restore.md, "Onto a fresh host": the operator makes the fresh host the first (here
 # the only) host of invenio_db and drops the old primary from the inventory, converges the site
-# with pgbackrest_manage_stanza=false, then runs restore.yml with restore_fresh_host=true.
+# with pgbackrest_manage_stanza=false, then runs restore.yml with pgbackrest_restore_fresh_host=true.
 
 CONVERGE = os.path.join(os.environ['MOLECULE_SCENARIO_DIRECTORY'], 'converge.yml')
 
@@ -458,7 +458,7 @@ class TestTheDatabaseMovesToAFreshHost:
 
     @pytest.fixture(scope='class')
     def restore_without_the_flag(self, fresh_site, fresh):
-        """A restore onto the fresh host without restore_fresh_host=true, tried before the real
+        """A restore onto the fresh host without pgbackrest_restore_fresh_host=true, tried before the real
         one (which needs the flag) has replaced the host's own cluster."""
         started = pg_invocation(fresh)
         result = playbook('restore.yml', '-e', 'restore_confirm=true', inventory=fresh_site['inventory'])
@@ -468,7 +468,7 @@ class TestTheDatabaseMovesToAFreshHost:
     @pytest.fixture(scope='class')
     def fresh_restore(self, fresh_site, restore_without_the_flag, fresh):
         """Step 3, and the new primary's data right after it (before any test writes to it)."""
-        result = playbook('restore.yml', '-e', 'restore_confirm=true', '-e', 'restore_fresh_host=true',
+        result = playbook('restore.yml', '-e', 'restore_confirm=true', '-e', 'pgbackrest_restore_fresh_host=true',
                           inventory=fresh_site['inventory'])
         assert result.returncode == 0, result.output
         return {'result': result, 'rows': sql(fresh, 'SELECT id FROM restore_probe ORDER BY id').splitlines(),
@@ -478,7 +478,7 @@ class TestTheDatabaseMovesToAFreshHost:
         result = restore_without_the_flag['result']
         assert result.returncode != 0
         assert 'is not the one stanza main backs up' in result.output
-        assert 'run again with -e restore_fresh_host=true' in result.output
+        assert 'run again with -e pgbackrest_restore_fresh_host=true' in result.output
         assert restore_without_the_flag['invocation_after'] == restore_without_the_flag['started']
         assert restore_without_the_flag['set_aside_listing'].rc != 0
 
@@ -506,7 +506,7 @@ class TestTheDatabaseMovesToAFreshHost:
 
     def test_the_repository_backs_up_the_new_primary(self, fresh_site, fresh_restore, fresh, repo):
         before = {b['label'] for b in repo_info(repo)['backup']}
-        result = playbook('backup.yml', '-e', 'backup_type=incr', inventory=fresh_site['inventory'])
+        result = playbook('backup.yml', '-e', 'pgbackrest_backup_type=incr', inventory=fresh_site['inventory'])
         assert result.returncode == 0, result.output
         new = [b for b in repo_info(repo)['backup'] if b['label'] not in before]
         assert [b['type'] for b in new] == ['incr']
