@@ -332,7 +332,8 @@ def test_restore_to_the_latest_state_keeps_every_archived_commit(db, probe_table
     # backup-db holds the very cluster the stanza backs up: calling it fresh is a mistake
     # (typically: the new host was not put first in invenio_db).
     (['-e', 'pgbackrest_restore_fresh_host=true'], 'pgbackrest_restore_fresh_host=true, but it already holds the cluster stanza main backs up'),
-    (['-e', 'pgbackrest_restore_fresh_host=maybe'], "argument 'pgbackrest_restore_fresh_host' is of type str and we were unable to convert to bool: The value 'maybe' is not a valid boolean"),
+    (['-e', 'pgbackrest_restore_fresh_host=maybe'],
+     "argument 'pgbackrest_restore_fresh_host' is of type str and we were unable to convert to bool: The value 'maybe' is not a valid boolean"),
     (['-e', 'pgbackrest_stanza=mian'], 'Refusing to restore onto backup-db: stanza mian has no backup to restore (missing stanza path)'),
     (['-e', 'postgresql_version=14'], 'Refusing to restore onto backup-db: PostgreSQL 14 is not installed there'),
 ], ids=['not-the-primary', 'not-fresh', 'flag-not-boolean', 'no-backup', 'no-postgresql'])
