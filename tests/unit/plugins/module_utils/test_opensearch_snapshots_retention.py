@@ -1,6 +1,6 @@
-"""One retention code path: the opensearch_snapshot module and the timer's opensearch-snapshot
-program decide with the same functions of module_utils/opensearch_snapshots.py, and agree on
-keep_last and on snapshots still running."""
+"""Retention in module_utils/opensearch_snapshots.py: ages, rules and which snapshots go. One retention
+code path: the opensearch_snapshot module and the timer's opensearch-snapshot program decide with
+these same functions, and agree on keep_last and on snapshots still running."""
 import configparser
 import importlib.machinery
 import importlib.util
@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.rdmops.invenio.plugins.module_utils import opensearch_snapshots
 from ansible_collections.rdmops.invenio.plugins.module_utils.opensearch_snapshots import (
     RUNNING_STATES,
+    parse_age,
     retention_rules,
     select_for_pruning,
 )
@@ -41,6 +42,17 @@ def program(tmp_path_factory):
     sys.path.remove(str(installed))
 
 
+@pytest.mark.parametrize('text, seconds', [('30d', 2592000), ('12h', 43200), ('8w', 4838400), ('90m', 5400), ('45s', 45), (' 2d ', 172800)])
+def test_ages_read_like_opensearch_time_values(text, seconds):
+    assert parse_age(text) == seconds
+
+
+@pytest.mark.parametrize('text', ['30', 'd', '1.5d', '3 months', '-1d'])
+def test_unreadable_ages_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_age(text)
+
+
 @pytest.mark.parametrize('keep_last, max_age, expected', [
     (14, '30d', (14, 30 * 86400)),
     (None, '8w', (None, 8 * 7 * 86400)),
@@ -61,6 +73,51 @@ def test_retention_rules_accept_a_count_and_or_an_age(keep_last, max_age, expect
 def test_retention_rules_refuse_what_would_delete_all_or_nothing(keep_last, max_age, words):
     with pytest.raises(ValueError, match=words):
         retention_rules(keep_last, max_age)
+
+
+SNAPSHOTS = [snap('nightly-5', 5), snap('nightly-1', 1), snap('nightly-3', 3), snap('nightly-2', 2), snap('nightly-4', 4),
+             snap('manual-before-upgrade', 40)]
+
+
+def test_keep_last_keeps_the_newest_n():
+    delete, keep = select_for_pruning(SNAPSHOTS, NOW_MS, keep_last=2, name_prefix='nightly-')
+    assert keep == ['nightly-1', 'nightly-2']
+    assert delete == ['nightly-3', 'nightly-4', 'nightly-5']
+
+
+def test_snapshots_outside_the_prefix_are_untouched_and_unlisted():
+    delete, keep = select_for_pruning(SNAPSHOTS, NOW_MS, keep_last=1, name_prefix='nightly-')
+    assert 'manual-before-upgrade' not in delete + keep
+
+
+def test_max_age_deletes_only_older_snapshots():
+    delete, keep = select_for_pruning(SNAPSHOTS, NOW_MS, max_age_seconds=parse_age('3d') + 60)
+    assert delete == ['nightly-4', 'nightly-5', 'manual-before-upgrade']
+    assert keep == ['nightly-1', 'nightly-2', 'nightly-3']
+
+
+def test_either_rule_suffices_to_delete():
+    delete, keep = select_for_pruning(SNAPSHOTS, NOW_MS, keep_last=4, max_age_seconds=parse_age('2d') + 60)
+    assert keep == ['nightly-1', 'nightly-2']
+    assert len(delete) == 4
+
+
+def test_the_newest_successful_snapshot_is_never_deleted():
+    snapshots = [snap('n-1', 1, 'FAILED'), snap('n-2', 2, 'PARTIAL'), snap('n-3', 50), snap('n-4', 60)]
+    delete, keep = select_for_pruning(snapshots, NOW_MS, keep_last=1, max_age_seconds=parse_age('30d'))
+    assert keep == ['n-1', 'n-3']
+    assert delete == ['n-2', 'n-4']
+
+
+def test_running_snapshots_are_never_deleted():
+    delete, keep = select_for_pruning([snap('a', 0, 'IN_PROGRESS'), snap('b', 90), snap('c', 91)], NOW_MS, keep_last=1)
+    assert keep == ['a', 'b'] and delete == ['c']
+
+
+def test_nothing_to_prune_deletes_nothing():
+    everything = ['nightly-1', 'nightly-2', 'nightly-3', 'nightly-4', 'nightly-5', 'manual-before-upgrade']
+    assert select_for_pruning(SNAPSHOTS, NOW_MS, keep_last=10) == ([], everything)
+    assert select_for_pruning([], NOW_MS, keep_last=1) == ([], [])
 
 
 @pytest.mark.parametrize('state', RUNNING_STATES)
