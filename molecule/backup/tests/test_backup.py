@@ -417,7 +417,7 @@ def move_back_to_backup_db(fresh):
                        '&& pg_createcluster --locale C.UTF-8 15 main')
 
 
-def tests_follow(request):
+def later_tests_follow(request):
     """Whether the session runs tests after the last one of the requesting class."""
     items = request.session.items
     last = max(index for index, item in enumerate(items) if item.cls is request.cls)
@@ -463,7 +463,7 @@ class TestTheDatabaseMovesToAFreshHost:
             assert result.returncode == 0, result.output
             yield {'inventory': inventory, 'before': before}
         finally:
-            if tests_follow(request):
+            if later_tests_follow(request):
                 move_back_to_backup_db(fresh)
 
     @pytest.fixture(scope='class')
