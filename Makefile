@@ -52,13 +52,13 @@ lint: venv collection
 	  python -m pycodestyle --max-line-length=160 $(PYTHON_OUTSIDE_PLUGINS)'
 
 unit: venv collection
-	scripts/dev/timed.sh "unit tests" pytest -q tests/unit
+	scripts/dev/timed.sh "unit tests" pytest -q -n auto tests/unit
 
 sanity: venv collection
 	scripts/dev/timed.sh "ansible-test sanity" scripts/dev/sanity.sh plugins/
 
 integration: venv collection host
-	scripts/dev/timed.sh "module integration tests" pytest -q tests/integration
+	scripts/dev/timed.sh "module integration tests" pytest -q -n auto --dist loadfile tests/integration
 
 molecule: venv collection host
 	export RDMOPS_BASE_IMAGE=$$(scripts/dev/timed.sh "base image bookworm" scripts/harness/build-base-image.sh bookworm); \
