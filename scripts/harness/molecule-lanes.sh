@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run Molecule scenarios in lanes: the scenarios of a lane one after another, the lanes side by
-# side. Lanes are separated by "|":
-#   molecule-lanes.sh "default | credentials services backup search"
+# side. Lanes are separated by "|"; "make:TARGET" in a lane runs that make target instead:
+#   molecule-lanes.sh "make:check credentials services backup search | default"
 # A scenario's hosts wait on the network, on apt and pip and on the services they start more
 # than they use the CPU, so two lanes on two cores finish well before one lane of everything.
 # The first lane's output goes to the terminal; the others' to $ARTIFACTS/molecule/lane-N.log,
@@ -19,9 +19,12 @@ for lane in "${given[@]}"; do
   [ -z "$lane" ] || lanes+=("$lane")
 done
 run_lane() {
-  local scenario
-  for scenario in $1; do
-    "$here/molecule-scenario.sh" "$scenario" || { echo "lane failed in scenario $scenario"; return 1; }
+  local step
+  for step in $1; do
+    case $step in
+      make:*) make --no-print-directory "${step#make:}" ;;
+      *) "$here/molecule-scenario.sh" "$step" ;;
+    esac || { echo "lane failed in $step"; return 1; }
   done
 }
 
