@@ -31,6 +31,7 @@ CASES = [
     ("invenio_rdm", {"invenio_rdm_site_packages": ["/nonexistent/site-package", "/nonexistent/site-1.0-py3-none-any.whl"]},
      ["Not found on the controller: /nonexistent/site-1.0-py3-none-any.whl, /nonexistent/site-package"]),
     ("invenio_rdm", {"invenio_rdm_site_templates_dir": "/nonexistent/templates"}, ["Not found on the controller: /nonexistent/templates"]),
+    ("invenio_rdm", {"invenio_rdm_site_packages": ["/tmp", "/var/tmp/"]}, ["two packages with the same file or directory name"]),
     ("postgresql", {"postgresql_port": "five-four-three-two"}, ["postgresql_port"]),
     ("postgresql", {"postgresql_allowed_clients": ["10.0.0.300/33"]}, ["postgresql_allowed_clients", "10.0.0.300/33"]),
     ("postgresql", {"postgresql_invenio_password_credential": "no_such_secret"}, ["no_such_secret", "missing from"]),
