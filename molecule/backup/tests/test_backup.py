@@ -411,14 +411,22 @@ def move_back_to_backup_db(fresh):
                        '&& pg_createcluster --locale C.UTF-8 15 main')
 
 
+def later_tests_follow(request):
+    """Whether the session runs tests after the last one of the requesting class."""
+    items = request.session.items
+    last = max(index for index, item in enumerate(items) if item.cls is request.cls)
+    return last < len(items) - 1
+
+
 class TestTheDatabaseMovesToAFreshHost:
     """The procedure's steps are the class's fixtures, taken in order whatever test asks first;
     what a step leaves that a later step changes is read right after it."""
 
     @pytest.fixture(scope='class')
-    def fresh_site(self, db, fresh, full_backup, probe_table):
+    def fresh_site(self, request, db, fresh, full_backup, probe_table):
         """The site after steps 1 and 2 of the procedure, and what the old primary held before them.
-        When the class is done, the database moves back onto backup-db."""
+        When the class is done and tests follow it, the database moves back onto backup-db (a
+        converge and a restore: minutes that a run ending with this class does not spend)."""
         # The newest commit on the old primary, archived: the restore must bring it over.
         write_probe_rows(db, 50)
         archive_current_segment(db)
@@ -449,7 +457,8 @@ class TestTheDatabaseMovesToAFreshHost:
             assert result.returncode == 0, result.output
             yield {'inventory': inventory, 'before': before}
         finally:
-            move_back_to_backup_db(fresh)
+            if later_tests_follow(request):
+                move_back_to_backup_db(fresh)
 
     @pytest.fixture(scope='class')
     def restore_without_the_flag(self, fresh_site, fresh):
