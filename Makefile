@@ -9,7 +9,9 @@ export PATH := $(VENV)/bin:$(PATH)
 # Per checkout: two checkouts (worktrees) side by side must not point one link at each other.
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 export ARTIFACTS ?= $(CURDIR)/artifacts
-SCENARIOS ?= credentials services backup search default
+# Lanes separated by "|" run side by side, a lane's scenarios one after another
+# (scripts/harness/molecule-lanes.sh); `make molecule SCENARIOS=backup` runs one.
+SCENARIOS ?= default | credentials services backup search
 COLLECTION_LINK := $(ANSIBLE_COLLECTIONS_PATH)/ansible_collections/rdmops/invenio
 
 .PHONY: check test lint unit sanity integration molecule demo venv host image \
@@ -52,24 +54,24 @@ lint: venv collection
 	  python -m pycodestyle --max-line-length=160 $(PYTHON_OUTSIDE_PLUGINS)'
 
 unit: venv collection
-	scripts/dev/timed.sh "unit tests" pytest -q tests/unit
+	scripts/dev/timed.sh "unit tests" pytest -q -n auto tests/unit
 
 sanity: venv collection
 	scripts/dev/timed.sh "ansible-test sanity" scripts/dev/sanity.sh plugins/
 
 integration: venv collection host
-	scripts/dev/timed.sh "module integration tests" pytest -q tests/integration
+	scripts/dev/timed.sh "module integration tests" pytest -q -n auto --dist loadfile tests/integration
 
 molecule: venv collection host
 	export RDMOPS_BASE_IMAGE=$$(scripts/dev/timed.sh "base image bookworm" scripts/harness/build-base-image.sh bookworm); \
 	export RDMOPS_BASE_IMAGE_TRIXIE=$$(scripts/dev/timed.sh "base image trixie" scripts/harness/build-base-image.sh trixie); \
 	export RDMOPS_OPENSEARCH_ARCHIVE=$$(scripts/dev/timed.sh "opensearch distribution" scripts/harness/build-opensearch-dist.sh); \
-	for s in $(SCENARIOS); do scripts/harness/molecule-scenario.sh $$s; done
+	scripts/dev/timed.sh "molecule, every lane (wall time)" scripts/harness/molecule-lanes.sh "$(SCENARIOS)"
 
 # Every phase's wall time lands in $(ARTIFACTS)/timings.txt, printed at the end.
 test:
 	rm -f $(ARTIFACTS)/timings.txt
-	$(MAKE) --no-print-directory check integration molecule
+	scripts/dev/timed.sh "make test (wall time)" $(MAKE) --no-print-directory check integration molecule
 	@echo "== make test phases"; cat $(ARTIFACTS)/timings.txt
 
 demo: venv collection host
