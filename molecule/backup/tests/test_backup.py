@@ -13,11 +13,15 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
 import testinfra
 import yaml
+
+sys.path.insert(0, os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', os.getcwd()), 'tests'))
+from support.playbooks import playbook as run_playbook  # noqa: E402 (the harness lives with the project's tests)
 
 INVENTORY = os.environ['MOLECULE_INVENTORY_FILE']
 PROJECT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', os.getcwd())
@@ -58,17 +62,7 @@ def repo_info(repo):
 
 
 def playbook(name, *args, inventory=INVENTORY, **extra_vars):
-    """Run one of the collection's playbooks (or a path) against an inventory, as a user would:
-    args are passed as given (e.g. '-e', 'restore_confirm=true'), extra_vars as JSON."""
-    path = name if os.path.isabs(name) else os.path.join(PROJECT, 'playbooks', name)
-    cmd = ['ansible-playbook', '-i', inventory, path, *args]
-    if extra_vars:
-        cmd += ['-e', json.dumps(extra_vars)]
-    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=900, env=env)
-    # Whitespace normalised: the YAML callback folds long messages.
-    result.output = ' '.join((result.stdout + result.stderr).split())
-    return result
+    return run_playbook(name, *args, inventory=inventory, **extra_vars)
 
 
 def archiver_status(db):

@@ -18,6 +18,8 @@ API_URL = f'{SITE_URL}/api'
 CREDENTIALS = pathlib.Path(os.environ['RDMOPS_CREDENTIALS'])
 ARTIFACTS = pathlib.Path(os.environ.get('ARTIFACTS', 'artifacts'))
 ADMIN_EMAIL = 'rdm-admin@example.org'
+# where the scenario's inventory keeps releases (molecule/shared/all-in-one/group_vars)
+RELEASE_STORE = pathlib.Path(os.environ['RDMOPS_CACHE']) / 'releases'
 
 
 @functools.cache

@@ -34,8 +34,9 @@ def eventually(check, timeout=60, interval=2):
         time.sleep(interval)
 
 
-def search_ids(http, api_url, query):
-    found = ok(http.get(f'{api_url}/records', params={'q': query}), 200)
+def search_ids(http, api_url, query, allversions=False):
+    params = {'q': query, 'allversions': 'true'} if allversions else {'q': query}
+    found = ok(http.get(f'{api_url}/records', params=params), 200)
     return [hit['id'] for hit in found['hits']['hits']]
 
 

@@ -1,5 +1,9 @@
 """The application tier on the all-in-one host: every unit runs unprivileged under its
 sandbox, the admin command works without a secret in sight, and the site answers over HTTPS."""
+import hashlib
+import json
+import os
+
 import pytest
 
 import rdm_site
@@ -47,11 +51,33 @@ def test_the_administrator_has_the_admin_role():
     assert "'admin'" in roles
 
 
-def test_the_assets_are_built_once_and_up_to_date():
-    out = rdm_site.aio().check_output('invenio-rdm --exec /opt/invenio-rdm/bin/invenio-rdm-build-assets')
-    assert out.startswith('assets up to date')
-    manifest = rdm_site.aio().file('/var/lib/invenio-rdm/instance/static/dist/manifest.json')
+def test_the_host_runs_a_release_unpacked_from_the_store_archive_it_was_checked_against():
+    host = rdm_site.aio()
+    release = host.file('/opt/invenio-rdm/current').linked_to
+    name = os.path.basename(release)
+    assert host.file(f'{release}/.rdmops-complete').exists
+    stored = json.loads((rdm_site.RELEASE_STORE / f'{name}.json').read_text(encoding='utf-8'))
+    archive = rdm_site.RELEASE_STORE / stored['archive']
+    assert hashlib.sha256(archive.read_bytes()).hexdigest() == stored['archive_sha256']
+    assert json.loads(host.file(f'{release}/manifest.json').content_string)['name'] == name
+    # code is root's: the service cannot change what it runs
+    assert host.file(release).user == 'root'
+    assert host.run(f'setpriv --reuid=invenio --regid=invenio --clear-groups test -w {release}/venv/bin/python').rc != 0
+    manifest = host.file('/var/lib/invenio-rdm/instance/static/dist/manifest.json')
     assert manifest.exists and manifest.mode & 0o004, 'nginx must be able to read the built assets'
+
+
+def test_the_build_account_holds_no_credential_and_cannot_see_the_record_files():
+    host = rdm_site.aio()
+    account = host.user('invenio-build')
+    assert account.shell == '/usr/sbin/nologin' and 'invenio' not in account.groups
+    unit = host.check_output('systemctl cat invenio-rdm-build@.service')
+    assert 'User=invenio-build' in unit
+    hidden = host.check_output('systemctl show -p InaccessiblePaths --value invenio-rdm-build@probe.service')
+    for path in ('/var/lib/invenio-rdm/data', '/var/lib/invenio-rdm/instance', '/etc/credstore.encrypted', '/etc/invenio-rdm'):
+        assert path in hidden
+    assert 'LoadCredential' not in unit
+    assert host.run('setpriv --reuid=invenio-build --regid=invenio-build --clear-groups ls /var/lib/invenio-rdm/data').rc != 0
 
 
 def test_http_redirects_to_https_and_the_api_answers(anonymous):
